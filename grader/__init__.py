@@ -1,0 +1,1 @@
+"""TinyTorch autograder: from a student's layers_dev.py to a stored, explained score."""

@@ -1,0 +1,69 @@
+"""A grading run and its per-item results: every run is kept, one is current per submission."""
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grader.models.base import Base, new_id, utcnow
+from grader.models.submission import Submission
+
+
+class RunStatus(enum.StrEnum):
+    """Lifecycle of a run; stored as strings."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    GRADED = "graded"
+    ERROR = "error"
+
+
+class GradingRun(Base):
+    """One attempt to grade one submission under one rubric version."""
+
+    __tablename__ = "grading_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    rubric_version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED.value, index=True)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    score: Mapped[float | None] = mapped_column(Float, default=None)
+    max_score: Mapped[float | None] = mapped_column(Float, default=None)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(255), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    locked_cells_modified: Mapped[bool] = mapped_column(Boolean, default=False)
+    integrity_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sandbox_usage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    output: Mapped[str] = mapped_column(Text, default="")
+
+    submission: Mapped[Submission] = relationship(back_populates="runs")
+    items: Mapped[list["ItemResult"]] = relationship(
+        back_populates="run", order_by="ItemResult.position", cascade="all, delete-orphan"
+    )
+
+
+class ItemResult(Base):
+    """The verdict and points of one rubric item in one run."""
+
+    __tablename__ = "item_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("grading_runs.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    item_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    points: Mapped[float] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float)
+    visibility: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    run: Mapped[GradingRun] = relationship(back_populates="items")

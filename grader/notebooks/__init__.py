@@ -1,0 +1,1 @@
+"""Reading notebooks (.py percent and .ipynb) and restoring locked cells from the instructor source."""

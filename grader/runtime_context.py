@@ -1,0 +1,59 @@
+"""Wiring for one process: engine, sessions and sandbox built from settings, on demand, never on import."""
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from grader.config import Settings
+from grader.db import make_engine, make_session_factory, session_scope
+from grader.migrate import is_current, upgrade
+from grader.sandbox.runner import SandboxRunner, limits_from_settings, make_runner
+from grader.services.accept import Upload, accept_submission
+from grader.services.grade import grade_run
+from grader.services.results import result_document
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+def session_factory(settings: Settings) -> sessionmaker[Session]:
+    return make_session_factory(engine_for(settings.effective_database_url))
+
+
+_RUNNERS: dict[str, SandboxRunner] = {}
+
+
+def runner_for(settings: Settings) -> SandboxRunner:
+    """One runner per sandbox configuration per process: staging the runtime is done once."""
+    key = settings.sandbox.model_dump_json()
+    if key not in _RUNNERS:
+        _RUNNERS[key] = make_runner(settings)
+    return _RUNNERS[key]
+
+
+def ensure_embedded_schema(settings: Settings) -> None:
+    """The embedded SQLite default migrates itself; a server database is migrated by `grader db upgrade`."""
+    if not settings.database_url:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    engine = engine_for(settings.effective_database_url)
+    if not is_current(engine):
+        upgrade(engine)
+
+
+def grade_file_embedded(settings: Settings, *, content: bytes, filename: str, student: str,
+                        assignment: str) -> dict[str, Any]:
+    """Accept (one transaction), then grade in-process (another), and return the result contract."""
+    ensure_embedded_schema(settings)
+    factory = session_factory(settings)
+    max_bytes = settings.max_upload_kib * 1024
+    with session_scope(factory) as session:
+        submission, run = accept_submission(session, Upload(content, filename, student, assignment),
+                                            max_bytes=max_bytes)
+        run_id = run.id
+    with session_scope(factory) as session:
+        run = grade_run(session, run_id, runner_for(settings), limits_from_settings(settings), max_bytes=max_bytes)
+        return result_document(run.submission, run)

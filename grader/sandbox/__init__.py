@@ -1,0 +1,1 @@
+"""Running untrusted student code: limits, the runner interface and its backends."""

@@ -1,0 +1,30 @@
+"""Plain-process backend: rlimits and a fresh tmp dir, no isolation. For development where bwrap is missing."""
+
+import shutil
+import tempfile
+
+from grader.sandbox.env import sandbox_environment
+from grader.sandbox.job import SandboxJob, SandboxResult
+from grader.sandbox.launch import launch
+from grader.sandbox.runtime import Runtime
+
+
+class ProcessRunner:
+    """Limits without isolation: the code can read files and reach the network. Never for real students."""
+
+    name = "process"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def run(self, job: SandboxJob) -> SandboxResult:
+        workdir = tempfile.mkdtemp(prefix="grader-run-")
+        try:
+            harness_path = f"{self.runtime.package_dir}:{self.runtime.site_dir}"
+            env = sandbox_environment(harness_path, pid_namespace=False)
+            env["HOME"] = workdir
+            env["MPLCONFIGDIR"] = f"{workdir}/.matplotlib"
+            argv = [str(self.runtime.python), "-I", "-S", str(self.runtime.harness_dir / "main.py")]
+            return launch(argv, env, job, cwd=workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)

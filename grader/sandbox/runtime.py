@@ -1,0 +1,144 @@
+"""The read-only runtime a sandbox sees: the harness, the `tinytorch` package and the libraries it needs.
+
+Everything is staged into one world-readable folder outside the project tree, because the sandbox runs
+as an unprivileged user that must not (and often cannot) see the project, the venv or root's home.
+"""
+
+import hashlib
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+import tinytorch_ref
+
+HARNESS_DIR = Path(__file__).parent / "harness"
+PUBLIC_REFERENCE_FILES = ("tensor.py", "activations.py")
+SANDBOX_DISTRIBUTIONS = ("numpy", "matplotlib")
+SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Staged folders to expose read-only inside the sandbox, and the interpreter to run there."""
+
+    harness_dir: Path
+    package_dir: Path
+    site_dir: Path
+    python: Path
+    python_prefix: Path | None
+
+
+def _stage(target: Path, fill: Callable[[Path], None]) -> Path:
+    """Build a folder once, atomically: a half-copied runtime is never used."""
+    if target.exists():
+        return target
+    staging = target.parent / f".staging-{target.name}-{id(fill)}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    fill(staging)
+    staging.chmod(0o755)
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _digest(paths: list[Path], extra: str = "") -> str:
+    digest = hashlib.sha256(extra.encode())
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _fill_package(destination: Path) -> None:
+    core = destination / "tinytorch" / "core"
+    core.mkdir(parents=True)
+    (destination / "tinytorch" / "__init__.py").write_text('"""TinyTorch, as students import it."""\n')
+    (core / "__init__.py").write_text('"""Core modules from earlier course units."""\n')
+    source_dir = Path(tinytorch_ref.__file__).parent
+    for name in PUBLIC_REFERENCE_FILES:
+        shutil.copyfile(source_dir / name, core / name)
+    for folder in (destination / "tinytorch", core):
+        folder.chmod(0o755)
+
+
+def _fill_harness(destination: Path) -> None:
+    for source in sorted(HARNESS_DIR.glob("*.py")):
+        shutil.copyfile(source, destination / source.name)
+
+
+def _distribution_closure(names: tuple[str, ...]) -> list[metadata.Distribution]:
+    """The named distributions and everything they require at run time."""
+    found: dict[str, metadata.Distribution] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop().lower().replace("_", "-")
+        if name in found:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        found[name] = dist
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                pending.append(requirement.name)
+    return [found[name] for name in sorted(found)]
+
+
+def _site_tops(dists: list[metadata.Distribution]) -> list[Path]:
+    tops: set[Path] = set()
+    for dist in dists:
+        for file in dist.files or []:
+            top = file.parts[0]
+            if top.endswith((".dist-info", ".pth")) or top in ("..", "__pycache__"):
+                continue
+            tops.add(Path(str(dist.locate_file(top))))
+    return sorted(p for p in tops if p.exists())
+
+
+def _fill_site(tops: list[Path]) -> Callable[[Path], None]:
+    def fill(destination: Path) -> None:
+        for top in tops:
+            if top.is_dir():
+                shutil.copytree(top, destination / top.name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copyfile(top, destination / top.name)
+        for path in destination.rglob("*"):
+            path.chmod(0o755 if path.is_dir() or path.stat().st_mode & 0o100 else 0o644)
+
+    return fill
+
+
+def build_runtime(runtime_dir: Path) -> Runtime:
+    """Stage (once per content hash) and describe the sandbox runtime."""
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    runtime_dir.chmod(0o755)
+    reference_dir = Path(tinytorch_ref.__file__).parent
+    package = _stage(
+        runtime_dir / f"tinytorch-{_digest([reference_dir / n for n in PUBLIC_REFERENCE_FILES])}",
+        _fill_package,
+    )
+    harness = _stage(
+        runtime_dir / f"harness-{_digest(sorted(HARNESS_DIR.glob('*.py')))}",
+        _fill_harness,
+    )
+    dists = _distribution_closure(SANDBOX_DISTRIBUTIONS)
+    versions = ",".join(f"{d.metadata['Name']}=={d.version}" for d in dists)
+    site = _stage(runtime_dir / f"site-{_digest([], versions + sys.version)}", _fill_site(_site_tops(dists)))
+    use_system = SYSTEM_PYTHON.exists()
+    return Runtime(
+        harness_dir=harness,
+        package_dir=package,
+        site_dir=site,
+        python=SYSTEM_PYTHON if use_system else Path(sys.executable).resolve(),
+        python_prefix=None if use_system else Path(sys.base_prefix).resolve(),
+    )

@@ -1,0 +1,1 @@
+"""Scoring: verdicts and the rubric in, points out. Pure functions, table-tested."""

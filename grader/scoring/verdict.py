@@ -1,0 +1,17 @@
+"""The closed verdict vocabulary and the trusted verdict of one rubric item."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+Status = Literal["passed", "failed", "error", "timeout", "memory", "skipped"]
+STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "timeout", "memory", "skipped")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the trusted side decided about one item: `message` is for the student, `detail` for staff."""
+
+    item_id: str
+    status: Status
+    message: str = ""
+    detail: str = ""

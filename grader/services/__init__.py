@@ -1,0 +1,1 @@
+"""Domain services: each takes a session, flushes, and leaves the commit to the unit of work."""

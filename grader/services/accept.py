@@ -1,0 +1,52 @@
+"""Accepting an upload: validate it fully, then record the submission and its queued run, or reject it whole."""
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grader.assignments.bundle import load_assignment
+from grader.errors import Rejected
+from grader.models import GradingRun, RunStatus, Submission
+from grader.notebooks.reader import check_assignment, read_submission
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An upload as received from the CLI, the API or a regrade."""
+
+    content: bytes
+    filename: str
+    student: str
+    assignment: str
+    external_id: str | None = None
+
+
+def validate_upload(upload: Upload, *, max_bytes: int) -> None:
+    """Everything that can reject an upload, checked before anything is stored."""
+    if not upload.student.strip():
+        raise Rejected("the student id is empty", code="invalid")
+    bundle = load_assignment(upload.assignment)
+    cells = read_submission(upload.content, upload.filename, max_bytes=max_bytes)
+    check_assignment(cells, bundle.source_cells, bundle.name, bundle.required_names)
+
+
+def accept_submission(session: Session, upload: Upload, *, max_bytes: int) -> tuple[Submission, GradingRun]:
+    """Store the bytes and a queued run; an LMS retry with the same external id gets the same submission."""
+    if upload.external_id:
+        existing = session.scalar(select(Submission).where(
+            Submission.assignment == upload.assignment, Submission.external_id == upload.external_id))
+        if existing is not None:
+            return existing, existing.runs[-1]
+    validate_upload(upload, max_bytes=max_bytes)
+    bundle = load_assignment(upload.assignment)
+    submission = Submission(
+        assignment=bundle.name, student=upload.student.strip(), filename=upload.filename[:255] or "layers_dev.py",
+        content=upload.content, sha256=hashlib.sha256(upload.content).hexdigest(), size_bytes=len(upload.content),
+        external_id=upload.external_id,
+    )
+    run = GradingRun(submission=submission, rubric_version=bundle.rubric.version, status=RunStatus.QUEUED.value)
+    session.add_all([submission, run])
+    session.flush()
+    return submission, run

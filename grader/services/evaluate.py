@@ -1,0 +1,59 @@
+"""Grading one submission's content: restore, run in the sandbox, judge, score. No database here."""
+
+import secrets
+from dataclasses import dataclass, field
+
+from grader.assignments.bundle import AssignmentBundle
+from grader.notebooks.reader import read_submission
+from grader.notebooks.restore import restore_locked_cells
+from grader.sandbox.job import JobTest, SandboxJob, SandboxLimits, SandboxResult
+from grader.sandbox.runner import SandboxRunner
+from grader.scoring.score import Score, score
+from grader.verdicts.judge import Judge
+from grader.verdicts.plan import ProbePlan
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything a grading run records."""
+
+    score: Score
+    flags: list[str]
+    locked_cells_modified: bool
+    output: str
+    result: SandboxResult
+    probe_seed: int
+    usage: dict[str, object] = field(default_factory=dict)
+
+
+def build_job(bundle: AssignmentBundle, content: bytes, filename: str, plan: ProbePlan,
+              limits: SandboxLimits, *, max_bytes: int) -> tuple[SandboxJob, list[str], bool]:
+    """The sandbox job for one submission, with the integrity flags its restoration raised."""
+    cells = read_submission(content, filename, max_bytes=max_bytes)
+    restored = restore_locked_cells(cells, bundle.source_cells)
+    seeds = list(bundle.rubric.locked_test_seeds)
+    tests = [JobTest(item_id=item.id, source=restored.tests[item.id], seeds=seeds)
+             for item in bundle.rubric.items if item.kind == "locked"]
+    job = SandboxJob(module_name=bundle.module_name, cells=restored.cells, tests=tests,
+                     probes=plan.job_probes(), limits=limits)
+    return job, restored.flags, restored.locked_cells_modified
+
+
+def evaluate(bundle: AssignmentBundle, content: bytes, filename: str, runner: SandboxRunner,
+             limits: SandboxLimits, *, max_bytes: int) -> Evaluation:
+    """One full evaluation; the student's misbehaviour becomes verdicts, never an exception."""
+    plan = ProbePlan.draw(bundle, secrets.randbits(32))
+    job, flags, modified = build_job(bundle, content, filename, plan, limits, max_bytes=max_bytes)
+    result = runner.run(job)
+    judgement = Judge(bundle, plan, limits).judge(result)
+    return Evaluation(
+        score=score(bundle.rubric, judgement.verdicts),
+        flags=flags + judgement.flags,
+        locked_cells_modified=modified,
+        output=judgement.output,
+        result=result,
+        probe_seed=plan.seed,
+        usage={"wall_s": result.wall_s, "cpu_s": max(result.cpu_s, judgement.cpu_s),
+               "max_rss_mib": max(result.max_rss_mib, judgement.max_rss_mib), "killed": result.killed,
+               "backend": runner.name, "probe_seed": plan.seed},
+    )

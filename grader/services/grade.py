@@ -1,0 +1,82 @@
+"""Grading a stored run: load it, skip it if done, evaluate, and store the results with the status."""
+
+import socket
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from grader.assignments.bundle import load_assignment
+from grader.errors import NotFound
+from grader.models import GradingRun, ItemResult, RunStatus
+from grader.models.base import utcnow
+from grader.sandbox.job import SandboxLimits
+from grader.sandbox.runner import SandboxRunner
+from grader.services.evaluate import Evaluation, evaluate
+
+FINISHED = (RunStatus.GRADED.value, RunStatus.ERROR.value)
+
+
+def load_run(session: Session, run_id: str) -> GradingRun:
+    run = session.get(GradingRun, run_id)
+    if run is None:
+        raise NotFound(f"no grading run {run_id}")
+    return run
+
+
+def mark_running(run: GradingRun, *, worker: str | None = None) -> None:
+    run.status = RunStatus.RUNNING.value
+    run.started_at = utcnow()
+    run.attempt += 1
+    run.worker = worker or socket.gethostname()
+
+
+def record_evaluation(session: Session, run: GradingRun, evaluation: Evaluation) -> None:
+    """Items, score, status and the current pointer change together, in the caller's transaction."""
+    run.items.clear()
+    for position, scored in enumerate(evaluation.score.items):
+        verdict = scored.verdict
+        run.items.append(ItemResult(
+            position=position, item_id=scored.item.id, name=scored.item.name, status=verdict.status,
+            points=scored.points, max_points=scored.item.points, visibility=scored.item.visibility,
+            message=verdict.message, detail=verdict.detail,
+        ))
+    run.score = evaluation.score.total
+    run.max_score = evaluation.score.max_total
+    run.locked_cells_modified = evaluation.locked_cells_modified
+    run.integrity_flags = evaluation.flags
+    run.sandbox_usage = dict(evaluation.usage)
+    run.output = evaluation.output[:200_000]
+    run.status = RunStatus.GRADED.value
+    run.finished_at = utcnow()
+    make_current(session, run)
+
+
+def make_current(session: Session, run: GradingRun) -> None:
+    """Exactly one current run per submission: the newest finished one."""
+    session.execute(update(GradingRun).where(GradingRun.submission_id == run.submission_id,
+                                             GradingRun.id != run.id).values(is_current=False))
+    run.is_current = True
+
+
+def record_failure(session: Session, run: GradingRun, reason: str) -> None:
+    """An internal failure: the run ends `error` with the cause visible to staff, never a student score."""
+    run.status = RunStatus.ERROR.value
+    run.error = reason[:4000]
+    run.finished_at = utcnow()
+    session.flush()
+
+
+def grade_run(session: Session, run_id: str, runner: SandboxRunner, limits: SandboxLimits, *,
+              max_bytes: int, worker: str | None = None) -> GradingRun:
+    """Evaluate a queued or stale run and store it; a finished run is returned untouched."""
+    run = load_run(session, run_id)
+    if run.status in FINISHED:
+        return run
+    mark_running(run, worker=worker)
+    bundle = load_assignment(run.submission.assignment)
+    run.rubric_version = bundle.rubric.version
+    submission = run.submission
+    evaluation = evaluate(bundle, submission.content, submission.filename, runner, limits, max_bytes=max_bytes)
+    record_evaluation(session, run, evaluation)
+    session.flush()
+    return run

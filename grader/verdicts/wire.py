@@ -1,0 +1,134 @@
+"""The sandbox report's shape, parsed strictly: bounded strings, known kinds, numbers only. No pickle."""
+
+import math
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ShortText = Annotated[str, StringConstraints(max_length=2000)]
+Name = Annotated[str, StringConstraints(max_length=200)]
+MAX_ARRAY_VALUES = 200_000
+
+
+class WireModel(BaseModel):
+    """Unknown fields are ignored, wrong types are rejected."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ErrorInfo(WireModel):
+    type: Name
+    message: ShortText = ""
+    where: ShortText = ""
+
+    def describe(self) -> str:
+        """`Type: message (where)`, the form a student can act on."""
+        text = f"{self.type}: {self.message}" if self.message else self.type
+        return f"{text} ({self.where})" if self.where else text
+
+
+class ArrayValue(WireModel):
+    kind: Literal["array"]
+    container: Name = ""
+    shape: list[Annotated[int, Field(ge=0, le=MAX_ARRAY_VALUES)]] = Field(max_length=8)
+    dtype: Name
+    values: list[float | int | Literal["nan", "inf", "-inf"]] = Field(max_length=MAX_ARRAY_VALUES)
+
+    def to_array(self) -> np.ndarray | None:
+        """The numbers as float64, or None when the shape does not fit the values (a lie or a bug)."""
+        if math.prod(self.shape) != len(self.values):
+            return None
+        return np.array([float(v) for v in self.values], dtype=np.float64).reshape(self.shape)
+
+
+class NoneValue(WireModel):
+    kind: Literal["none"]
+
+
+class OtherValue(WireModel):
+    kind: Literal["other"]
+    type: Name = ""
+
+
+class DenseValue(WireModel):
+    kind: Literal["dense"]
+    attrs: dict[Name, "Value"] = Field(default_factory=dict, max_length=16)
+    output: "Value | None" = None
+
+
+Value = Annotated[ArrayValue | NoneValue | OtherValue | DenseValue, Field(discriminator="kind")]
+DenseValue.model_rebuild()
+
+
+class CallResult(WireModel):
+    ok: bool
+    value: Value | None = None
+    error: ErrorInfo | None = None
+
+
+class UnitOutcome(WireModel):
+    status: Literal["passed", "failed", "error", "memory", "ok"]
+    error: ErrorInfo | None = None
+    attempts: int = 1
+    results: list[CallResult] = Field(default_factory=list, max_length=64)
+
+
+class UnitStart(WireModel):
+    pid: int = 0
+
+
+class UnitResultFrame(WireModel):
+    outcome: UnitOutcome
+
+
+class UnitEnd(WireModel):
+    ended: Literal["exit", "signal", "wall"]
+    code: int = 0
+    signal: int = 0
+    cpu_s: float = 0.0
+
+
+class UnitRecord(WireModel):
+    unit_start: UnitStart | None = None
+    unit_result: UnitResultFrame | None = None
+    unit_end: UnitEnd | None = None
+
+
+class CellRecord(WireModel):
+    key: Name
+    error: ErrorInfo | None = None
+
+
+class SetupState(WireModel):
+    status: Literal["running", "ok"]
+    cell: Name | None = None
+
+
+class Usage(WireModel):
+    cpu_s: float = 0.0
+    max_rss_mib: float = 0.0
+
+
+class SandboxReport(WireModel):
+    version: Literal[1]
+    ended: Literal["exited", "timeout"]
+    exit: Name
+    channel_corrupt: bool
+    setup: SetupState
+    cells: list[CellRecord] = Field(max_length=1000)
+    units: dict[Name, UnitRecord] = Field(max_length=256)
+    finished: bool
+    stdout: Annotated[str, StringConstraints(max_length=1_000_000)] = ""
+    stderr: Annotated[str, StringConstraints(max_length=1_000_000)] = ""
+    usage: Usage = Field(default_factory=Usage)
+
+
+def encode_array(array: np.ndarray, *, as_tensor: bool = False) -> dict[str, Any]:
+    """An input for a probe call, as the harness decodes it."""
+    return {
+        "values": array.reshape(-1).tolist(),
+        "dtype": str(array.dtype),
+        "shape": list(array.shape),
+        "as": "tensor" if as_tensor else "ndarray",
+    }

@@ -26,7 +26,6 @@ def grade(
 ) -> None:
     """Grade one file on the embedded default and store it."""
     from grader.runtime_context import grade_file_embedded
-    from grader.services.results import rejected_document
 
     try:
         content = path.read_bytes()
@@ -85,6 +84,6 @@ def main() -> None:
         app()
     except (KeyboardInterrupt, SystemExit):
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
         sys.exit(1)

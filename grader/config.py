@@ -14,7 +14,7 @@ class SandboxSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GRADER_SANDBOX_", extra="ignore")
 
-    backend: str = Field("bwrap", description="bwrap (isolated) or process (rlimits only, for development)")
+    backend: str = Field(default="bwrap", description="bwrap (isolated) or process (rlimits only, for development)")
     cpu_s: float = 20.0
     wall_s: float = 60.0
     per_test_cpu_s: float = 5.0
@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     broker_url: str = "redis://127.0.0.1:6379/0"
     max_upload_kib: int = 512
     run_lease_s: int = 300
-    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    sandbox: SandboxSettings = Field(default_factory=lambda: SandboxSettings())
 
     @property
     def effective_database_url(self) -> str:

@@ -51,7 +51,7 @@ def grade_file_embedded(settings: Settings, *, content: bytes, filename: str, st
     factory = session_factory(settings)
     max_bytes = settings.max_upload_kib * 1024
     with session_scope(factory) as session:
-        submission, run = accept_submission(session, Upload(content, filename, student, assignment),
+        _submission, run = accept_submission(session, Upload(content, filename, student, assignment),
                                             max_bytes=max_bytes)
         run_id = run.id
     with session_scope(factory) as session:

@@ -1,11 +1,15 @@
 """A submission: the student's file exactly as received, never modified."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grader.models.base import Base, new_id, utcnow
+
+if TYPE_CHECKING:
+    from grader.models.grading_run import GradingRun
 
 
 class Submission(Base):
@@ -24,6 +28,4 @@ class Submission(Base):
     external_id: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    runs: Mapped[list["GradingRun"]] = relationship(  # noqa: F821
-        back_populates="submission", order_by="GradingRun.queued_at"
-    )
+    runs: Mapped[list["GradingRun"]] = relationship(back_populates="submission", order_by="GradingRun.queued_at")

@@ -16,7 +16,6 @@ from grader.verdicts.wire import CallResult, DenseValue, encode_array
 from tinytorch_ref.layers import dense_forward, matmul, xavier_scale
 
 
-
 @dataclass(frozen=True)
 class ProbeCall:
     """What the harness receives (`wire`) and what only the judge keeps (`context`: the inputs as arrays)."""

@@ -1,0 +1,5 @@
+"""`python -m grader` runs the CLI."""
+
+from grader.cli import main
+
+main()

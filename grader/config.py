@@ -3,10 +3,12 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path.home() / ".local" / "share" / "tinytorch-grader"
+PLACEHOLDER_PASSBACK_SECRET = "development-only-passback-secret"
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", PLACEHOLDER_PASSBACK_SECRET})
 
 
 class SandboxSettings(BaseSettings):
@@ -15,17 +17,20 @@ class SandboxSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRADER_SANDBOX_", extra="ignore")
 
     backend: str = Field(default="bwrap", description="bwrap (isolated) or process (rlimits only, for development)")
-    cpu_s: float = 20.0
-    wall_s: float = 60.0
-    per_test_cpu_s: float = 5.0
-    memory_mib: int = 1024
-    max_processes: int = 64
-    max_file_mib: int = 16
+    cpu_s: float = Field(default=20.0, description="CPU seconds of the notebook's import (each process)")
+    wall_s: float = Field(default=60.0, description="wall seconds of the whole run; past it, unrun items time out")
+    per_test_cpu_s: float = Field(default=5.0, description="CPU seconds of each locked test and probe")
+    per_test_wall_s: float = Field(default=15.0, description="wall seconds of each locked test and probe")
+    memory_mib: int = Field(default=1024, description="address space of every sandboxed process")
+    max_processes: int = Field(default=16, description="processes and threads of one worker's uid, 4 of them "
+                               "the sandbox's own: caps fork bombs and, times memory_mib, a run's memory")
+    max_file_mib: int = Field(default=16, description="largest file a run may write")
     max_open_files: int = 128
-    output_kib: int = 64
-    report_kib: int = 4096
-    tmp_mib: int = 64
-    uid_base: int = 61000
+    output_kib: int = Field(default=64, description="captured stdout and stderr, each (head and tail kept)")
+    report_kib: int = Field(default=4096, description="the harness's report; a larger one makes every item error")
+    tmp_mib: int = Field(default=64, description="the private tmpfs that is the run's only writable place")
+    uid_base: int = Field(default=61000, description="first host uid a root worker drops to (one leased per process)")
+    uid_count: int = Field(default=1000, description="how many uids from uid_base may be leased")
     runtime_dir: Path = Path("/var/tmp/tinytorch-grader-runtime")
 
 
@@ -39,8 +44,39 @@ class Settings(BaseSettings):
     database_url: str = ""
     broker_url: str = "redis://127.0.0.1:6379/0"
     max_upload_kib: int = 512
-    run_lease_s: int = 300
+    run_lease_s: int = Field(default=300, description="a queued or running run untouched this long is sent again; "
+                             "well above two full runs (wall cap + grace, and the one timeout re-run)")
+    run_max_attempts: int = Field(default=6, description="claims of one run before it ends `error`")
+    sweep_interval_s: float = Field(default=30.0, description="how often Celery beat asks for the stale-run sweep")
+    task_max_retries: int = Field(default=8, description="Celery retries of one task on transient infra errors")
+    task_retry_backoff_s: float = Field(default=2.0, description="first retry delay; doubles each retry, with jitter")
+    task_retry_backoff_max_s: float = Field(default=120.0, description="cap of one retry delay")
+    log_level: str = "INFO"
+    passback_secret: str = Field(default=PLACEHOLDER_PASSBACK_SECRET,
+                                 description="HMAC-SHA256 key that signs every LMS callback; a placeholder is "
+                                             "refused outside development")
+    passback_timeout_s: float = Field(default=10.0, description="one callback request, connect to last byte")
+    passback_retry_base_s: float = Field(default=30.0,
+                                         description="first passback retry delay; doubles each attempt")
+    passback_retry_max_s: float = Field(default=3600.0, description="cap of one passback retry delay")
+    passback_max_attempts: int = Field(default=10, description="callback attempts before the delivery is given up")
+    passback_relay_interval_s: float = Field(default=5.0,
+                                             description="how often `grader passback relay` retries due rows")
+    submit_rate_per_minute: float = Field(default=60.0, description="sustained submissions per minute per API token")
+    submit_burst: int = Field(default=30,
+                              description="submissions one API token may post at once before it is throttled")
+    ratelimit_url: str = Field(default="", description="Redis for the shared token buckets; empty: the broker when "
+                                                       "it is Redis, else per process")
     sandbox: SandboxSettings = Field(default_factory=lambda: SandboxSettings())
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> "Settings":
+        """Outside development a guessable signing key would let anyone forge a grade, so refuse to start."""
+        if self.environment != "development" and (self.passback_secret in PLACEHOLDER_SECRETS
+                                                  or len(self.passback_secret) < 16):
+            raise ValueError("GRADER_PASSBACK_SECRET must be set to a random value of at least 16 characters "
+                             f"outside development (environment is {self.environment!r})")
+        return self
 
     @property
     def effective_database_url(self) -> str:

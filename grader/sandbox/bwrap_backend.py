@@ -2,13 +2,13 @@
 
 import os
 import shutil
-import tempfile
 
 from grader.errors import SandboxFailure
 from grader.sandbox.env import sandbox_environment
 from grader.sandbox.job import SandboxJob, SandboxResult
-from grader.sandbox.launch import launch
+from grader.sandbox.launch import Launch, launch
 from grader.sandbox.runtime import Runtime
+from grader.sandbox.uids import UidLease
 
 SITE_MOUNT = "/opt/site"
 PACKAGE_MOUNT = "/opt/tinytorch"
@@ -22,15 +22,16 @@ class BwrapRunner:
 
     name = "bwrap"
 
-    def __init__(self, runtime: Runtime, *, uid_base: int) -> None:
+    def __init__(self, runtime: Runtime, *, uid_base: int, uid_count: int = 1000) -> None:
         self.runtime = runtime
-        self.uid_base = uid_base
+        self.uids = UidLease(uid_base, uid_count, runtime.harness_dir.parent / "uids")
         self.bwrap = shutil.which("bwrap")
         self.setpriv = shutil.which("setpriv")
 
-    def _host_uid(self) -> int:
-        """A dedicated unprivileged host uid per worker process, so process limits count only this run."""
-        return self.uid_base + os.getpid() % 1000
+    @property
+    def host_uid(self) -> int | None:
+        """The unprivileged host uid this process's runs use; None when not root (runs keep the caller's uid)."""
+        return self.uids.uid() if os.geteuid() == 0 else None
 
     def _mounts(self) -> list[str]:
         args: list[str] = []
@@ -45,33 +46,44 @@ class BwrapRunner:
         args += ["--ro-bind", str(self.runtime.harness_dir), HARNESS_MOUNT]
         return args
 
-    def command(self, job: SandboxJob) -> list[str]:
-        """The full argv: drop to the run's uid, then enter the namespaces."""
-        if self.bwrap is None:
-            raise SandboxFailure("bubblewrap (bwrap) is not installed; install Debian's bubblewrap package")
-        prefix: list[str] = []
-        if os.geteuid() == 0:
-            if self.setpriv is None:
-                raise SandboxFailure("setpriv is required to drop root before entering the sandbox")
-            uid = str(self._host_uid())
-            prefix = [self.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-                      "--bounding-set=-all"]
+    def _privilege_drop(self) -> list[str]:
+        """As root, become the leased uid with no groups and no capabilities before bwrap starts."""
+        uid = self.host_uid
+        if uid is None:
+            return []
+        if self.setpriv is None:
+            raise SandboxFailure("setpriv is required to drop root before entering the sandbox")
+        return [self.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--no-new-privs"]
+
+    def sandbox_args(self, job: SandboxJob) -> list[str]:
+        """bwrap's own arguments; passed through a pipe so the sandbox's /proc/1/cmdline shows no host path.
+
+        The harness runs as the namespace's PID 1 (`--as-pid-1`): student processes cannot signal it, and
+        bubblewrap sees it exit only after the kernel has killed and reaped everything else in the namespace.
+        / and /dev are remounted read-only once built: the only writable place is the size-capped /tmp.
+        """
         return [
-            *prefix, self.bwrap,
             "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-            "--die-with-parent", "--new-session", "--disable-userns",
+            "--die-with-parent", "--new-session", "--disable-userns", "--cap-drop", "ALL", "--as-pid-1",
             "--proc", "/proc", "--dev", "/dev",
             "--size", str(job.limits.tmp_mib * 1024 * 1024), "--tmpfs", "/tmp",
             *self._mounts(),
             "--dir", "/tmp/work", "--chdir", "/tmp/work",
             "--hostname", "sandbox",
-            str(self.runtime.python), "-I", "-S", f"{HARNESS_MOUNT}/main.py",
+            "--remount-ro", "/dev", "--remount-ro", "/",
         ]
+
+    def command(self, job: SandboxJob) -> Launch:
+        """Privilege drop, then bwrap (its options read from a pipe), then the harness."""
+        if self.bwrap is None:
+            raise SandboxFailure("bubblewrap (bwrap) is not installed; install Debian's bubblewrap package")
+        return Launch(argv=[*self._privilege_drop(), self.bwrap], bwrap_args=self.sandbox_args(job),
+                      command=[str(self.runtime.python), "-I", "-S", f"{HARNESS_MOUNT}/main.py"])
 
     def run(self, job: SandboxJob) -> SandboxResult:
         env = sandbox_environment(f"{PACKAGE_MOUNT}:{SITE_MOUNT}", pid_namespace=True)
-        cwd = tempfile.gettempdir()
-        result = launch(self.command(job), env, job, cwd=cwd)
+        result = launch(self.command(job), env, job, cwd="/")
         if result.report in (None, b"") and result.killed is None and "bwrap:" in result.diagnostics:
             raise SandboxFailure(f"bubblewrap could not start: {result.diagnostics.strip()[:300]}")
         return result

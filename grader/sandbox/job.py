@@ -13,7 +13,7 @@ class SandboxLimits:
     per_test_cpu_s: float = 5.0
     per_test_wall_s: float = 15.0
     memory_mib: int = 1024
-    max_processes: int = 64
+    max_processes: int = 16
     max_file_mib: int = 16
     max_open_files: int = 128
     output_bytes: int = 64 * 1024

@@ -1,5 +1,6 @@
 """Start the harness under OS limits, feed it the job, and collect its capped report and resource use."""
 
+import contextlib
 import json
 import os
 import resource
@@ -7,12 +8,37 @@ import select
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from grader.sandbox.job import SandboxJob, SandboxResult
 
 MIB = 1024 * 1024
 WALL_GRACE_S = 5.0
+EXIT_WAIT_S = 10.0
+DIAGNOSTICS_BYTES = 16384
+MAX_ARGS_BYTES = 60_000
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What to exec. For bubblewrap, its own arguments go through a pipe (`--args`) and it reports its
+    init's pid (`--info-fd`), so a timeout can end the whole PID namespace and wait until it is gone."""
+
+    argv: list[str]
+    bwrap_args: list[str] | None = None
+    command: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Collected:
+    """What the outer side read: the capped report, the head of stderr, and bubblewrap's info."""
+
+    report: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    info: bytearray = field(default_factory=bytearray)
+    init_pidfd: int | None = None
 
 
 def _limit_setter(job: SandboxJob) -> Callable[[], None]:
@@ -27,69 +53,180 @@ def _limit_setter(job: SandboxJob) -> Callable[[], None]:
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.max_open_files, limits.max_open_files))
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
+        resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
 
     return apply
 
 
-def _read_capped(process: subprocess.Popen[bytes], cap: int, deadline: float) -> tuple[bytes, str | None]:
-    """Read stdout until EOF, the cap, or the deadline; say which limit ended it, if any."""
-    assert process.stdout is not None
-    fd = process.stdout.fileno()
-    chunks: list[bytes] = []
-    size = 0
-    while True:
+def _spawn(spec: Launch, env: dict[str, str], job: SandboxJob, cwd: str) -> tuple[subprocess.Popen[bytes], int | None]:
+    """Start the process; for bubblewrap, also the argument pipe and the info pipe."""
+    argv, pass_fds, info_read = list(spec.argv), [], None
+    if spec.bwrap_args is not None:
+        payload = b"".join(arg.encode() + b"\0" for arg in spec.bwrap_args)
+        if len(payload) > MAX_ARGS_BYTES:
+            raise ValueError("bubblewrap arguments do not fit in one pipe buffer")
+        args_read, args_write = os.pipe()
+        info_read, info_write = os.pipe()
+        os.write(args_write, payload)
+        os.close(args_write)
+        pass_fds = [args_read, info_write]
+        argv += ["--info-fd", str(info_write), "--args", str(args_read), "--"]
+    argv += spec.command
+    try:
+        process = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
+            preexec_fn=_limit_setter(job), start_new_session=True, close_fds=True, pass_fds=pass_fds,
+        )
+    except BaseException:
+        if info_read is not None:
+            os.close(info_read)
+        raise
+    finally:
+        for fd in pass_fds:
+            os.close(fd)
+    return process, info_read
+
+
+def _note_init(collected: _Collected) -> None:
+    """Once bubblewrap has said which pid its namespace init has, hold a pidfd to it (immune to pid reuse)."""
+    if collected.init_pidfd is not None:
+        return
+    try:
+        pid = int(json.loads(collected.info)["child-pid"])
+        collected.init_pidfd = os.pidfd_open(pid)
+    except (ValueError, KeyError, TypeError, OSError):
+        return
+
+
+def _pump(process: subprocess.Popen[bytes], info_fd: int | None, cap: int, deadline: float,
+          collected: _Collected) -> str | None:
+    """Read report, stderr and info together until both outputs close; say which limit ended it, if any.
+
+    Reading stderr alongside the report means a flood on the harness's stderr can never block the run.
+    """
+    assert process.stdout is not None and process.stderr is not None
+    out_fd, err_fd = process.stdout.fileno(), process.stderr.fileno()
+    open_fds = {out_fd, err_fd} | ({info_fd} if info_fd is not None else set())
+    while out_fd in open_fds or err_fd in open_fds:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return b"".join(chunks), "timeout"
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            continue
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return b"".join(chunks), None
-        size += len(chunk)
-        if size > cap:
-            return b"", "output"
-        chunks.append(chunk)
+            return "timeout"
+        ready, _, _ = select.select(list(open_fds), [], [], remaining)
+        for fd in ready:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                open_fds.discard(fd)
+            elif fd == out_fd:
+                collected.report.extend(chunk)
+                if len(collected.report) > cap:
+                    return "output"
+            elif fd == err_fd:
+                collected.stderr.extend(chunk[: max(0, DIAGNOSTICS_BYTES - len(collected.stderr))])
+            else:
+                collected.info.extend(chunk[:4096])
+                _note_init(collected)
+    return None
+
+
+def _wait_exit(pid: int, timeout: float) -> bool:
+    """Whether the process exited within the timeout (it stays unreaped)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([pidfd], [], [], timeout)
+        return bool(ready)
+    finally:
+        os.close(pidfd)
+
+
+def _stop(process: subprocess.Popen[bytes], collected: _Collected) -> None:
+    """Kill the namespace's init: the kernel then kills every process in it before bubblewrap can exit."""
+    if collected.init_pidfd is not None:
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(collected.init_pidfd, signal.SIGKILL)
+    else:
+        _kill_group(process)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        pass
 
 
-def launch(argv: Sequence[str], env: dict[str, str], job: SandboxJob, cwd: str) -> SandboxResult:
-    """Run one sandboxed harness to completion; never raises for anything the student did."""
-    started = time.monotonic()
-    deadline = started + job.limits.wall_s + WALL_GRACE_S
-    process = subprocess.Popen(
-        list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
-        preexec_fn=_limit_setter(job), start_new_session=True, close_fds=True,
-    )
-    assert process.stdin is not None and process.stderr is not None
+def _cpu_stopped(data: dict[str, Any], cpu_s: float) -> bool:
+    """The notebook's import ended by its CPU limit: SIGXCPU, or SIGKILL at the hard limit (SIGXCPU ignored)."""
+    setup, usage = data.get("setup"), data.get("usage")
+    if not isinstance(setup, dict) or setup.get("status") == "ok":
+        return False
+    used = usage.get("cpu_s") if isinstance(usage, dict) else None
+    near_limit = isinstance(used, (int, float)) and used >= cpu_s - 0.5
+    return data.get("exit") == "signal 24" or (data.get("exit") == "signal 9" and near_limit)
+
+
+def reported_stop(report: bytes, cpu_s: float) -> str | None:
+    """The run-wide limit the harness says stopped the run, for the record only (the judge re-reads strictly)."""
+    try:
+        data = json.loads(report)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    if data.get("ended") == "timeout" or _cpu_stopped(data, cpu_s):
+        return "timeout"
+    cells = data.get("cells")
+    errors = [c.get("error") for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
+    if any(isinstance(e, dict) and e.get("type") == "MemoryError" for e in errors):
+        return "memory"
+    return None
+
+
+def _feed(process: subprocess.Popen[bytes], job: SandboxJob) -> None:
+    assert process.stdin is not None
     try:
         process.stdin.write(json.dumps(job.to_wire()).encode())
         process.stdin.close()
     except BrokenPipeError:
         pass
-    report, killed = _read_capped(process, job.limits.report_bytes, deadline)
-    if killed:
+
+
+def launch(spec: Launch, env: dict[str, str], job: SandboxJob, cwd: str) -> SandboxResult:
+    """Run one sandboxed harness to completion; never raises for anything the student did.
+
+    When this returns, no process of the run is left: the harness (or, on a limit, the outer side) ended the
+    namespace's init, and bubblewrap only exits after the kernel has reaped everything in it.
+    """
+    started = time.monotonic()
+    process, info_fd = _spawn(spec, env, job, cwd)
+    collected = _Collected()
+    try:
+        _feed(process, job)
+        killed = _pump(process, info_fd, job.limits.report_bytes, started + job.limits.wall_s + WALL_GRACE_S,
+                       collected)
+        if killed:
+            _stop(process, collected)
+        if not _wait_exit(process.pid, EXIT_WAIT_S):
+            _stop(process, collected)
+            _kill_group(process)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = status
         _kill_group(process)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = status
-    _kill_group(process)
-    diagnostics = process.stderr.read(16384).decode("utf-8", "replace")
-    process.stderr.close()
-    process.stdout.close()  # type: ignore[union-attr]
-    exit_text = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
+    finally:
+        for fd in (info_fd, collected.init_pidfd):
+            if fd is not None:
+                os.close(fd)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    report = None if killed else bytes(collected.report)
     return SandboxResult(
-        report=None if killed else report,
+        report=report,
         wall_s=round(time.monotonic() - started, 4),
         cpu_s=round(usage.ru_utime + usage.ru_stime, 4),
         max_rss_mib=round(usage.ru_maxrss / 1024, 1),
-        killed=killed,
-        exit=exit_text,
-        diagnostics=diagnostics,
+        killed=killed or (reported_stop(report, job.limits.cpu_s) if report else None),
+        exit=f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}",
+        diagnostics=collected.stderr.decode("utf-8", "replace"),
     )

@@ -5,7 +5,7 @@ import tempfile
 
 from grader.sandbox.env import sandbox_environment
 from grader.sandbox.job import SandboxJob, SandboxResult
-from grader.sandbox.launch import launch
+from grader.sandbox.launch import Launch, launch
 from grader.sandbox.runtime import Runtime
 
 
@@ -25,6 +25,6 @@ class ProcessRunner:
             env["HOME"] = workdir
             env["MPLCONFIGDIR"] = f"{workdir}/.matplotlib"
             argv = [str(self.runtime.python), "-I", "-S", str(self.runtime.harness_dir / "main.py")]
-            return launch(argv, env, job, cwd=workdir)
+            return launch(Launch(argv=argv), env, job, cwd=workdir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -24,7 +24,7 @@ def limits_from_settings(settings: Settings) -> SandboxLimits:
         cpu_s=sandbox.cpu_s,
         wall_s=sandbox.wall_s,
         per_test_cpu_s=sandbox.per_test_cpu_s,
-        per_test_wall_s=max(sandbox.per_test_cpu_s * 3, sandbox.per_test_cpu_s + 5),
+        per_test_wall_s=max(sandbox.per_test_wall_s, sandbox.per_test_cpu_s + 1),
         memory_mib=sandbox.memory_mib,
         max_processes=sandbox.max_processes,
         max_file_mib=sandbox.max_file_mib,
@@ -46,4 +46,4 @@ def make_runner(settings: Settings) -> SandboxRunner:
         return ProcessRunner(runtime)
     from grader.sandbox.bwrap_backend import BwrapRunner
 
-    return BwrapRunner(runtime, uid_base=settings.sandbox.uid_base)
+    return BwrapRunner(runtime, uid_base=settings.sandbox.uid_base, uid_count=settings.sandbox.uid_count)

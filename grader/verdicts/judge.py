@@ -65,7 +65,8 @@ def _setup_failure(report: SandboxReport, limits: SandboxLimits) -> Verdict | No
     if report.ended == "timeout":
         return Verdict("", "timeout", f"your notebook did not finish running (stuck in {cell}) within "
                                       f"{limits.wall_s:.0f} s")
-    if report.exit in (f"signal {signal.SIGXCPU}", f"signal {signal.SIGKILL}"):
+    cpu_killed = report.exit == f"signal {signal.SIGKILL}" and report.usage.cpu_s >= limits.cpu_s - 0.5
+    if report.exit == f"signal {signal.SIGXCPU}" or cpu_killed:
         return Verdict("", "timeout", f"your notebook used more than {limits.cpu_s:.0f} s of CPU in {cell}")
     return Verdict("", "error", f"your notebook stopped the grader while running {cell} ({report.exit}): "
                                 "does it call os._exit() or crash the interpreter?")
@@ -81,9 +82,9 @@ class Judge:
 
     def judge(self, result: SandboxResult) -> Judgement:
         items = self.bundle.rubric.items
-        if result.killed == "timeout":
+        if result.report is None and result.killed == "timeout":
             return _run_level("timeout", f"the run went past its {self.limits.wall_s:.0f} s limit", "", items)
-        if result.killed == "output":
+        if result.report is None and result.killed == "output":
             return _run_level("error", "the run's report was too large", "report over the size cap", items)
         try:
             report = parse_report(result.report or b"")

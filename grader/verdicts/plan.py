@@ -20,12 +20,13 @@ class ProbePlan:
 
     @classmethod
     def draw(cls, bundle: AssignmentBundle, seed: int) -> "ProbePlan":
-        """Fresh inputs for every probe, from one recorded seed."""
+        """Fresh inputs for every probe, from one recorded seed; shadows replay the locked tests' own seeds."""
         rng = np.random.default_rng(seed)
         definitions = {**bundle.hidden_tests.PROBES, **bundle.hidden_tests.SHADOWS}
         units = [item.id for item in bundle.rubric.items if item.kind == "hidden"]
         units += [item.shadow for item in bundle.rubric.items if item.shadow]
-        return cls(bundle=bundle, calls={unit: definitions[unit].generate(rng) for unit in units}, seed=seed)
+        seeds = tuple(bundle.rubric.locked_test_seeds)
+        return cls(bundle=bundle, calls={unit: definitions[unit].generate(rng, seeds) for unit in units}, seed=seed)
 
     def job_probes(self) -> list[JobProbe]:
         return [JobProbe(probe_id=unit, calls=[call.wire for call in calls]) for unit, calls in self.calls.items()]

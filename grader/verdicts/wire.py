@@ -4,10 +4,19 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-ShortText = Annotated[str, StringConstraints(max_length=2000)]
-Name = Annotated[str, StringConstraints(max_length=200)]
+
+def storable(value: Any) -> Any:
+    """Text any database accepts: NUL bytes and lone surrogates (a student can print both) are replaced."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+ShortText = Annotated[str, BeforeValidator(storable), StringConstraints(max_length=2000)]
+Name = Annotated[str, BeforeValidator(storable), StringConstraints(max_length=200)]
+Output = Annotated[str, BeforeValidator(storable), StringConstraints(max_length=1_000_000)]
 MAX_ARRAY_VALUES = 200_000
 
 
@@ -57,8 +66,24 @@ class DenseValue(WireModel):
     output: "Value | None" = None
 
 
-Value = Annotated[ArrayValue | NoneValue | OtherValue | DenseValue, Field(discriminator="kind")]
+class StepFailure(WireModel):
+    """How a replayed locked test stopped: an AssertionError retries the next seed, anything else ends it."""
+
+    error: ErrorInfo
+    assertion: bool = False
+
+
+class SessionValue(WireModel):
+    """The values of a replayed locked test's calls, in order, up to the first that raised."""
+
+    kind: Literal["session"]
+    steps: list["Value"] = Field(default_factory=list, max_length=64)
+    failure: StepFailure | None = None
+
+
+Value = Annotated[ArrayValue | NoneValue | OtherValue | DenseValue | SessionValue, Field(discriminator="kind")]
 DenseValue.model_rebuild()
+SessionValue.model_rebuild()
 
 
 class CallResult(WireModel):
@@ -119,8 +144,8 @@ class SandboxReport(WireModel):
     cells: list[CellRecord] = Field(max_length=1000)
     units: dict[Name, UnitRecord] = Field(max_length=256)
     finished: bool
-    stdout: Annotated[str, StringConstraints(max_length=1_000_000)] = ""
-    stderr: Annotated[str, StringConstraints(max_length=1_000_000)] = ""
+    stdout: Output = ""
+    stderr: Output = ""
     usage: Usage = Field(default_factory=Usage)
 
 

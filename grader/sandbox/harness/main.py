@@ -4,6 +4,7 @@ Runs INSIDE the sandbox and never executes student code itself: the workspace it
 still inside the sandbox, so the grader treats its report as untrusted data.
 """
 
+import contextlib
 import ctypes
 import json
 import os
@@ -24,6 +25,7 @@ import protocol  # noqa: E402
 PR_SET_DUMPABLE = 4
 CHANNEL_FD = 3
 MAX_FD = 65536
+READ_BYTES = 1 << 20
 
 
 class OutputCapture:
@@ -94,14 +96,12 @@ class Supervisor:
             if remaining <= 0:
                 return "timeout", status
             if status is None:
-                waited, code = os.waitpid(pid, os.WNOHANG)
-                if waited:
-                    status = code
+                status = _reap(pid)
             ready, _, _ = select.select(list(open_fds), [], [], 0 if status is not None else min(remaining, 0.05))
             if not ready and status is not None:
                 break
             for fd in ready:
-                chunk = os.read(fd, 65536)
+                chunk = os.read(fd, READ_BYTES)
                 if not chunk:
                     open_fds.discard(fd)
                 elif fd == msg_r:
@@ -135,10 +135,8 @@ def _children_usage() -> dict[str, float]:
 
 def _make_undumpable() -> None:
     """Student processes share our uid: stop them from reading our memory or our /proc fds."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _kill_everything_else(workspace_pid: int) -> None:
@@ -147,15 +145,25 @@ def _kill_everything_else(workspace_pid: int) -> None:
         me = os.getpid()
         for entry in os.listdir("/proc"):
             if entry.isdigit() and int(entry) not in (1, me):
-                try:
+                with contextlib.suppress(OSError):
                     os.kill(int(entry), signal.SIGKILL)
-                except OSError:
-                    pass
     for kill in (os.killpg, os.kill):
-        try:
+        with contextlib.suppress(OSError):
             kill(workspace_pid, signal.SIGKILL)
-        except OSError:
-            pass
+
+
+def _reap(pid: int) -> int | None:
+    """Reap every exited child (as the namespace's init, orphans are ours); the workspace's status if it exited."""
+    status = None
+    while True:
+        try:
+            waited, code = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return status
+        if not waited:
+            return status
+        if waited == pid:
+            status = code
 
 
 def _describe_exit(status: int) -> str:
@@ -175,6 +183,7 @@ def _start_workspace(job: dict[str, Any], workdir: str) -> tuple[int, int, int, 
     pid = os.fork()
     if pid == 0:
         os.setpgid(0, 0)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(out_w, 1)
@@ -190,9 +199,12 @@ def _start_workspace(job: dict[str, Any], workdir: str) -> tuple[int, int, int, 
 
 
 def main() -> None:
+    """Under bubblewrap this is PID 1 of the run's namespace: signals from student code cannot stop or kill it."""
+    _make_undumpable()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.closerange(CHANNEL_FD, MAX_FD)
     job = json.loads(sys.stdin.buffer.read())
     report_fd = os.dup(1)
-    _make_undumpable()
     started = time.monotonic()
     pid, *fds = _start_workspace(job, os.getcwd())
     supervisor = Supervisor(job)

@@ -5,11 +5,19 @@ trusted side compares with the reference, never a verdict.
 """
 
 import math
+import random
 import traceback
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from tinytorch.core.activations import ReLU
 
+_relu = ReLU()
+_AssertionError = AssertionError
+_MemoryError = MemoryError
+_Exception = Exception
+_extract_tb = traceback.extract_tb
+_str_str = str.__str__
 _ndarray = np.ndarray
 _asarray = np.asarray
 _isinstance = isinstance
@@ -17,15 +25,26 @@ _type = type
 MAX_VALUES = 200_000
 
 
+def _text(exc: BaseException) -> str:
+    """str(exc) as a plain str; a __str__ that raises or lies does not take the harness down."""
+    try:
+        text = str(exc)
+    except _Exception:
+        return "<the exception could not be printed>"
+    return _str_str(text) if _isinstance(text, str) else "<the exception could not be printed>"
+
+
 def describe_exception(exc: BaseException) -> dict[str, str]:
     """Type, message and the deepest line of student code that raised, for a message a student can act on."""
     where = ""
-    if _isinstance(exc, SyntaxError) and str(exc.filename or "").startswith("<cell "):
-        where = f"{str(exc.filename)[1:-1]}, line {exc.lineno}: {(exc.text or '').strip()}"
-    for frame in traceback.extract_tb(exc.__traceback__):
+    if _isinstance(exc, SyntaxError):
+        syntax = cast(SyntaxError, exc)
+        if str(syntax.filename or "").startswith("<cell "):
+            where = f"{str(syntax.filename)[1:-1]}, line {syntax.lineno}: {(syntax.text or '').strip()}"
+    for frame in _extract_tb(exc.__traceback__):
         if frame.filename.startswith("<cell "):
             where = f"{frame.filename[1:-1]}, line {frame.lineno}: {(frame.line or '').strip()}"
-    return {"type": _type(exc).__name__, "message": str(exc)[:500], "where": where[:500]}
+    return {"type": _type(exc).__name__, "message": _text(exc)[:500], "where": where[:500]}
 
 
 def decode_value(spec: dict[str, Any], tensor_cls: Any) -> Any:
@@ -51,7 +70,7 @@ def encode_value(value: Any) -> dict[str, Any]:
         if _isinstance(data, (int, float, list, tuple)):
             try:
                 data = _asarray(data)
-            except Exception:
+            except _Exception:
                 return {"kind": "other", "type": _type(value).__name__}
         else:
             return {"kind": "other", "type": _type(value).__name__}
@@ -90,7 +109,44 @@ def _dense(call: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -> 
     return {"ok": True, "value": {"kind": "dense", "attrs": attrs, "output": output}}
 
 
-OPERATIONS = {"call": _call, "dense": _dense}
+def _session_step(step: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any, objects: dict[str, Any],
+                  outputs: list[Any]) -> tuple[dict[str, Any], Any]:
+    """One call of a replayed locked test: build a layer, read one attribute, or apply a layer."""
+    if "new" in step:
+        cls = namespace.get("Dense")
+        if cls is None:
+            raise NameError("name 'Dense' is not defined")
+        objects[step["new"]] = cls(**step["init"])
+        return {"kind": "none"}, None
+    if "read" in step:
+        value = getattr(objects[step["read"]], step["attr"])
+        return encode_value(value), value
+    argument = _relu(outputs[step["relu_of"]]) if "relu_of" in step else decode_value(step["input"], tensor_cls)
+    output = objects[step["apply"]](argument)
+    return encode_value(output), output
+
+
+def _session(call: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -> dict[str, Any]:
+    """A locked test's calls in its order under its seed; the first exception ends it, as it would the test."""
+    random.seed(call["seed"])
+    objects: dict[str, Any] = {}
+    outputs: list[Any] = []
+    steps: list[dict[str, Any]] = []
+    failure = None
+    for step in call["steps"]:
+        try:
+            encoded, kept = _session_step(step, namespace, tensor_cls, objects, outputs)
+        except _MemoryError:
+            raise
+        except _Exception as exc:
+            failure = {"error": describe_exception(exc), "assertion": _isinstance(exc, _AssertionError)}
+            break
+        steps.append(encoded)
+        outputs.append(kept)
+    return {"ok": True, "value": {"kind": "session", "steps": steps, "failure": failure}}
+
+
+OPERATIONS = {"call": _call, "dense": _dense, "session": _session}
 
 
 def run_call(call: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -> dict[str, Any]:
@@ -100,7 +156,7 @@ def run_call(call: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -
         return {"ok": False, "error": {"type": "HarnessError", "message": "unknown probe op", "where": ""}}
     try:
         return operation(call, namespace, tensor_cls)
-    except MemoryError:
+    except _MemoryError:
         return {"ok": False, "error": {"type": "MemoryError", "message": "out of memory", "where": ""}}
-    except Exception as exc:
+    except _Exception as exc:
         return {"ok": False, "error": describe_exception(exc)}

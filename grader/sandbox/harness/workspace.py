@@ -5,6 +5,7 @@ Each unit runs in its own fork with its own CPU limit, so one infinite loop cost
 """
 
 import ast
+import contextlib
 import linecache
 import os
 import random
@@ -16,7 +17,6 @@ import types
 from typing import Any
 
 import numpy as np
-
 import probes
 import protocol
 
@@ -25,13 +25,15 @@ _MemoryError = MemoryError
 _BaseException = BaseException
 _exit = os._exit
 _send = protocol.send
+_compile = compile
+_exec = exec
 
 
 def _compile_cell(source: str, key: str, tree: ast.Module | None = None) -> types.CodeType:
     """Compile under a '<cell KEY>' name so tracebacks point at the student's own cell and line."""
     filename = f"<cell {key}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return compile(tree if tree is not None else source, filename, "exec", dont_inherit=True)
+    return _compile(tree if tree is not None else source, filename, "exec", dont_inherit=True, optimize=0)
 
 
 def make_module(job: dict[str, Any], workdir: str) -> types.ModuleType:
@@ -50,7 +52,7 @@ def run_cells(job: dict[str, Any], namespace: dict[str, Any], channel: int) -> N
         _send(channel, {"kind": "cell_start", "key": cell["key"]})
         error = None
         try:
-            exec(_compile_cell(cell["source"], cell["key"]), namespace)
+            _exec(_compile_cell(cell["source"], cell["key"]), namespace)
         except _MemoryError:
             error = {"type": "MemoryError", "message": "out of memory", "where": ""}
         except _BaseException as exc:
@@ -80,7 +82,7 @@ def run_locked_test(test: dict[str, Any], namespace: dict[str, Any]) -> dict[str
     """Run the test functions of one locked cell; an assertion failure is retried under the next fixed seed."""
     tree = _strip_module_calls(ast.parse(test["source"]))
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
-    exec(_compile_cell(test["source"], test["item_id"], tree), namespace)
+    _exec(_compile_cell(test["source"], test["item_id"], tree), namespace)
     functions = [namespace[name] for name in names]
     failure: dict[str, Any] = {"status": "error", "error": {"type": "HarnessError",
                                                             "message": "no test function", "where": ""}}
@@ -139,10 +141,8 @@ def _wait_child(pid: int, wall_s: float) -> dict[str, Any]:
         os.close(pidfd)
     if not ready:
         for kill in (os.killpg, os.kill):
-            try:
+            with contextlib.suppress(OSError):
                 kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
     _, status, usage = os.wait4(pid, 0)
     cpu = usage.ru_utime + usage.ru_stime
     if not ready:

@@ -1,0 +1,114 @@
+"""Replaying a locked test outside the sandbox from the plain values its calls returned inside.
+
+A shadow sends the locked test's own calls (same inputs, same seeds, same order) into the sandbox and gets
+numbers back; a replica of the test's assertions then runs here, on those numbers, with the reference
+Tensor and activations. Whatever a submission does to asserts, numpy or the test runner inside, the
+replica's verdict is what the honest test would have said about the same behaviour.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from grader.verdicts.compare import returned_kind
+from grader.verdicts.wire import ArrayValue, CallResult, NoneValue, SessionValue, Value, encode_array
+from tinytorch_ref.tensor import Tensor
+
+NUMERIC_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                            "float16", "float32", "float64"})
+
+
+def int_tensor(rows: list[list[int]]) -> dict[str, Any]:
+    """`Tensor([[1, 2, 3]])` as the locked tests write it: Python ints, so an int64 Tensor."""
+    return encode_array(np.array(rows, dtype=np.int64), as_tensor=True)
+
+
+def new_layer(name: str, n_in: int, n_out: int, **options: bool) -> dict[str, Any]:
+    """A replay step that builds `Dense(input_size=n_in, output_size=n_out, **options)` as `name`."""
+    return {"new": name, "init": {"input_size": n_in, "output_size": n_out, **options}}
+
+
+class StepRaised(Exception):
+    """The student's code raised at this point of the test: the locked test would end `error` here."""
+
+
+class CheckFailed(Exception):
+    """An assertion of the test failed: the locked test would try its next seed."""
+
+
+def check(condition: Any, message: str) -> None:
+    """The replica's `assert`."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+class Replay:
+    """The step values of one seeded run of a locked test, read in the order the test makes its calls."""
+
+    def __init__(self, result: CallResult) -> None:
+        if not result.ok or not isinstance(result.value, SessionValue):
+            detail = result.error.describe() if result.error else f"returned {returned_kind(result.value)}"
+            raise StepRaised(f"the test could not be replayed: {detail}")
+        self.session = result.value
+
+    def value(self, index: int) -> Value:
+        """Step `index`'s value; if the test stopped before it, stop the replica the same way."""
+        if index < len(self.session.steps):
+            return self.session.steps[index]
+        failure = self.session.failure
+        if failure is None:
+            raise StepRaised("the test stopped before this call")
+        if failure.assertion:
+            raise CheckFailed(failure.error.describe())
+        raise StepRaised(failure.error.describe())
+
+    def has(self, index: int) -> bool:
+        """`hasattr` for a trailing attribute read: a missing attribute is a failed check, not an error."""
+        if index == len(self.session.steps) and self.session.failure is not None \
+                and self.session.failure.error.type == "AttributeError":
+            return False
+        self.value(index)
+        return True
+
+    def is_none(self, index: int) -> bool:
+        return isinstance(self.value(index), NoneValue)
+
+    def array_value(self, index: int) -> ArrayValue:
+        value = self.value(index)
+        if not isinstance(value, ArrayValue) or value.dtype not in NUMERIC_DTYPES or value.to_array() is None:
+            raise StepRaised(f"expected an array or Tensor, got {returned_kind(value)}")
+        return value
+
+    def shape(self, index: int) -> tuple[int, ...]:
+        """`.shape` of what a call returned."""
+        return tuple(self.array_value(index).shape)
+
+    def data(self, index: int) -> np.ndarray:
+        """`.data` of what a call returned, in its own dtype."""
+        value = self.array_value(index)
+        array = value.to_array()
+        assert array is not None
+        return array.astype(value.dtype)
+
+    def tensor(self, index: int) -> Tensor:
+        """The returned Tensor rebuilt as the reference Tensor, so reference activations see the same numbers."""
+        value = self.array_value(index)
+        if value.container != "Tensor":
+            raise StepRaised(f"expected a Tensor, got a {value.container or 'value'}")
+        return Tensor(self.data(index), dtype=value.dtype)
+
+
+def judge_seeds(results: list[CallResult], replica: Callable[[Replay], None]) -> str | None:
+    """The locked test's retry loop: the first seed whose replica passes wins; an error ends the loop."""
+    problem = "the test was not replayed"
+    for result in results:
+        try:
+            replica(Replay(result))
+        except CheckFailed as exc:
+            problem = str(exc)
+            continue
+        except StepRaised as exc:
+            return f"raised {exc}"
+        return None
+    return problem

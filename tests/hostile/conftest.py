@@ -1,0 +1,127 @@
+"""Fixtures of the hostile suite: the attack table, grading a data file, twins' scores, stray-process checks."""
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from grader.assignments.bundle import load_assignment
+from grader.sandbox.bwrap_backend import BwrapRunner
+from grader.sandbox.job import SandboxLimits
+from grader.sandbox.runner import SandboxRunner
+from grader.services.evaluate import Evaluation, evaluate
+
+HOSTILE_DIR = Path(__file__).resolve().parents[1] / "data" / "hostile"
+MAX_BYTES = 512 * 1024
+Grade = Callable[..., Evaluation]
+
+
+def load_table() -> dict[str, Any]:
+    return yaml.safe_load((HOSTILE_DIR / "expected.yaml").read_text(encoding="utf-8"))
+
+
+def expected_statuses(table: dict[str, Any], entry: dict[str, Any]) -> dict[str, str]:
+    """Every rubric item's expected status: the profile, then the entry's overrides."""
+    spec = {**table["profiles"].get(entry.get("profile", ""), {}), **entry.get("statuses", {})}
+    items = [item.id for item in load_assignment("layers").rubric.items]
+    return {item: spec.get(item, spec["default"]) for item in items}
+
+
+def sandbox_processes(runner: SandboxRunner) -> list[str]:
+    """Live processes of this worker's sandbox uid (or, without root, any harness process), as text."""
+    uid = getattr(runner, "host_uid", None)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        real_uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+        if (uid is not None and real_uid == uid) or (uid is None and "/opt/harness/main.py" in cmdline):
+            found.append(f"{entry.name} uid={real_uid} {cmdline[:120]}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def table() -> dict[str, Any]:
+    return load_table()
+
+
+@pytest.fixture(scope="session")
+def grade_file(runner: SandboxRunner, limits: SandboxLimits) -> Grade:
+    """Grade tests/data/hostile/<name>.py with the real bubblewrap runner, with some limits shrunk."""
+    bundle = load_assignment("layers")
+
+    def grade(name: str, **overrides: Any) -> Evaluation:
+        content = (HOSTILE_DIR / f"{name}.py").read_bytes()
+        run_limits = dataclasses.replace(limits, **overrides)
+        return evaluate(bundle, content, "layers_dev.py", runner, run_limits, max_bytes=MAX_BYTES)
+
+    return grade
+
+
+@pytest.fixture(scope="session")
+def twin_score(grade_file: Grade, table: dict[str, Any]) -> Callable[[str], float]:
+    """The honest twin's score, graded once per session and checked against its own expectation."""
+    scores: dict[str, float] = {}
+
+    def score(name: str) -> float:
+        if name not in scores:
+            evaluation = grade_file(name)
+            expected = table["twins"][name]
+            statuses = {s.item.id: s.verdict.status for s in evaluation.score.items}
+            assert statuses == expected_statuses(table, expected), name
+            assert evaluation.score.total == expected["score"], name
+            scores[name] = evaluation.score.total
+        return scores[name]
+
+    return score
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per attack in expected.yaml, named after its data file."""
+    if "attack" in metafunc.fixturenames:
+        metafunc.parametrize("attack", sorted(load_table()["attacks"]))
+
+
+RUN_WRITES = ("/escape.txt", "/newdir", "/var/tmp/escape.txt", "/tmp/escape.txt", "/tmp/tinytorch-hostile-heartbeat",
+              "/var/tmp/tinytorch-hostile-heartbeat", str(HOSTILE_DIR.parents[2] / "escape.txt"))
+
+
+def runtime_digest(runner: SandboxRunner) -> dict[str, tuple[int, int]]:
+    """Size and mtime of every staged runtime file the sandbox sees read-only (bytecode caches aside)."""
+    assert isinstance(runner, BwrapRunner), "the hostile suite runs on the real bubblewrap sandbox"
+    runtime = runner.runtime
+    digest = {}
+    for folder in (runtime.harness_dir, runtime.package_dir, runtime.site_dir):
+        for path in Path(folder).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                stat = path.stat()
+                digest[str(path)] = (stat.st_size, stat.st_mtime_ns)
+    return digest
+
+
+def leftovers(runner: SandboxRunner) -> list[str]:
+    """Anything a run left on the host: live processes of its uid, files it tried to write, half-staged runtimes."""
+    assert isinstance(runner, BwrapRunner), "the hostile suite runs on the real bubblewrap sandbox"
+    runtime_dir = runner.runtime.harness_dir.parent
+    found = sandbox_processes(runner)
+    found += [path for path in RUN_WRITES if Path(path).exists()]
+    found += [str(path) for path in runtime_dir.glob(".staging-*")]
+    found += [str(path) for path in Path("/tmp").glob("grader-run-*")]
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_leaves_nothing(runner: SandboxRunner) -> Iterator[None]:
+    """After the whole hostile suite: no stray process or file, and the runtime unchanged."""
+    before = runtime_digest(runner)
+    yield
+    assert leftovers(runner) == []
+    assert runtime_digest(runner) == before

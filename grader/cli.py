@@ -7,7 +7,10 @@ from typing import Annotated
 
 import typer
 
+from grader.cli_api import register as register_api_commands
 from grader.cli_output import print_result
+from grader.cli_regrade import register as register_regrade_commands
+from grader.cli_stack import register as register_stack_commands
 from grader.config import get_settings
 from grader.errors import NotFound, Rejected
 
@@ -23,8 +26,10 @@ def grade(
     student: Annotated[str, typer.Option(help="Student id to record")] = "local",
     assignment: Annotated[str, typer.Option(help="Assignment name")] = "layers",
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object")] = False,
+    queue: Annotated[bool, typer.Option("--queue", help="Grade through the workers and wait for the result")] = False,
 ) -> None:
-    """Grade one file on the embedded default and store it."""
+    """Grade one file on the embedded default (or through the queue) and store it."""
+    from grader.cli_stack import grade_queued
     from grader.runtime_context import grade_file_embedded
 
     try:
@@ -32,8 +37,9 @@ def grade(
     except OSError as exc:
         _reject(assignment, f"cannot read {path}: {exc.strerror}", "unreadable", as_json)
     try:
-        document = grade_file_embedded(get_settings(), content=content, filename=path.name, student=student,
-                                       assignment=assignment)
+        grade_file = grade_queued if queue else grade_file_embedded
+        document = grade_file(get_settings(), content=content, filename=path.name, student=student,
+                              assignment=assignment)
     except Rejected as exc:
         _reject(assignment, exc.reason, exc.code, as_json)
     except NotFound as exc:
@@ -76,6 +82,11 @@ def db_upgrade() -> None:
     settings = get_settings()
     upgrade(make_engine(settings.effective_database_url))
     typer.echo("database is at the newest revision")
+
+
+register_api_commands(app)
+register_stack_commands(app)
+register_regrade_commands(app)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,10 @@ class SandboxSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRADER_SANDBOX_", extra="ignore")
 
     backend: str = Field(default="bwrap", description="bwrap (isolated) or process (rlimits only, for development)")
+    pool: Literal["warm", "cold"] = Field(
+        default="warm", description="warm: each worker process keeps one bubblewrap sandbox and forks every job "
+                                    "from a pre-imported zygote in it; cold: a fresh sandbox per job")
+    pool_max_jobs: int = Field(default=1000, ge=1, description="jobs one warm sandbox serves before it is replaced")
     cpu_s: float = Field(default=20.0, description="CPU seconds of the notebook's import (each process)")
     wall_s: float = Field(default=60.0, description="wall seconds of the whole run; past it, unrun items time out")
     per_test_cpu_s: float = Field(default=5.0, description="CPU seconds of each locked test and probe")

@@ -87,9 +87,12 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def runner() -> SandboxRunner:
-    """One real bubblewrap runner for the whole session (staging the runtime is done once)."""
-    return make_runner(Settings())
+def runner() -> Iterator[SandboxRunner]:
+    """One real bubblewrap runner of the default (warm) pool for the whole session: the runtime is staged and
+    the sandbox started once. tests/sandbox and tests/hostile run their tests on both pools."""
+    runner = make_runner(Settings())
+    yield runner
+    getattr(runner, "close", lambda: None)()
 
 
 @pytest.fixture(scope="session")

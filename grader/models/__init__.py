@@ -1,7 +1,13 @@
 """SQLAlchemy models, one file per aggregate."""
 
 from grader.models.base import Base
+from grader.models.batch import RegradeBatch
+from grader.models.course import ApiToken, Course, CourseAssignment, TokenRole
 from grader.models.grading_run import GradingRun, ItemResult, RunStatus
+from grader.models.passback import Passback, PassbackStatus
 from grader.models.submission import Submission
 
-__all__ = ["Base", "GradingRun", "ItemResult", "RunStatus", "Submission"]
+__all__ = [
+    "ApiToken", "Base", "Course", "CourseAssignment", "GradingRun", "ItemResult", "Passback", "PassbackStatus",
+    "RegradeBatch", "RunStatus", "Submission", "TokenRole",
+]

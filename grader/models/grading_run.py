@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grader.models.base import Base, new_id, utcnow
@@ -24,6 +24,12 @@ class GradingRun(Base):
     """One attempt to grade one submission under one rubric version."""
 
     __tablename__ = "grading_runs"
+    __table_args__ = (
+        Index("uq_grading_runs_current_submission", "submission_id", unique=True,
+              postgresql_where=text("is_current"), sqlite_where=text("is_current")),
+        Index("ix_grading_runs_status_lease", "status", "lease_expires_at"),
+        Index("ix_grading_runs_started_at", "started_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
@@ -37,11 +43,20 @@ class GradingRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(255), default=None)
+    dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
+    dispatches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    claim_token: Mapped[str | None] = mapped_column(String(64), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     locked_cells_modified: Mapped[bool] = mapped_column(Boolean, default=False)
     integrity_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     sandbox_usage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     output: Mapped[str] = mapped_column(Text, default="")
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("regrade_batches.id", ondelete="SET NULL"), index=True,
+                                                default=None)
+    preview: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    replaces_run_id: Mapped[str | None] = mapped_column(ForeignKey("grading_runs.id", ondelete="SET NULL"),
+                                                       default=None)
 
     submission: Mapped[Submission] = relationship(back_populates="runs")
     items: Mapped[list["ItemResult"]] = relationship(

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grader.models.base import Base, new_id, utcnow
@@ -26,6 +26,9 @@ class Submission(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int]
     external_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    course: Mapped[str | None] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"), index=True,
+                                              default=None)
+    callback_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     runs: Mapped[list["GradingRun"]] = relationship(back_populates="submission", order_by="GradingRun.queued_at")

@@ -21,6 +21,7 @@ class BwrapRunner:
     """Every run gets fresh namespaces; when the harness exits the kernel ends every process it left."""
 
     name = "bwrap"
+    pool = "cold"
 
     def __init__(self, runtime: Runtime, *, uid_base: int, uid_count: int = 1000) -> None:
         self.runtime = runtime
@@ -74,16 +75,20 @@ class BwrapRunner:
             "--remount-ro", "/dev", "--remount-ro", "/",
         ]
 
-    def command(self, job: SandboxJob) -> Launch:
-        """Privilege drop, then bwrap (its options read from a pipe), then the harness."""
+    def command(self, job: SandboxJob, *, serve: bool = False) -> Launch:
+        """Privilege drop, then bwrap (its options read from a pipe), then the harness: for one job, or (`serve`)
+        for as many as the host sends, as a warm sandbox."""
         if self.bwrap is None:
             raise SandboxFailure("bubblewrap (bwrap) is not installed; install Debian's bubblewrap package")
-        return Launch(argv=[*self._privilege_drop(), self.bwrap], bwrap_args=self.sandbox_args(job),
-                      command=[str(self.runtime.python), "-I", "-S", f"{HARNESS_MOUNT}/main.py"])
+        harness = [str(self.runtime.python), "-I", "-S", f"{HARNESS_MOUNT}/main.py", *(["--serve"] if serve else [])]
+        return Launch(argv=[*self._privilege_drop(), self.bwrap], bwrap_args=self.sandbox_args(job), command=harness)
+
+    @staticmethod
+    def environment() -> dict[str, str]:
+        return sandbox_environment(f"{PACKAGE_MOUNT}:{SITE_MOUNT}", pid_namespace=True)
 
     def run(self, job: SandboxJob) -> SandboxResult:
-        env = sandbox_environment(f"{PACKAGE_MOUNT}:{SITE_MOUNT}", pid_namespace=True)
-        result = launch(self.command(job), env, job, cwd="/")
+        result = launch(self.command(job), self.environment(), job, cwd="/")
         if result.report in (None, b"") and result.killed is None and "bwrap:" in result.diagnostics:
             raise SandboxFailure(f"bubblewrap could not start: {result.diagnostics.strip()[:300]}")
         return result

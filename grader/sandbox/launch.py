@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.sandbox.job import SandboxJob, SandboxResult
+from grader.sandbox.job import SandboxJob, SandboxLimits, SandboxResult
 
 MIB = 1024 * 1024
 WALL_GRACE_S = 5.0
@@ -41,13 +41,16 @@ class _Collected:
     init_pidfd: int | None = None
 
 
-def _limit_setter(job: SandboxJob) -> Callable[[], None]:
-    """rlimits applied in the child before exec; every process of the run inherits them."""
-    limits = job.limits
+def job_cpu_cap(job: SandboxJob) -> int:
+    """CPU seconds a whole run may use, per process: the notebook's import and every unit's limit, plus slack."""
+    return int(job.limits.cpu_s + job.limits.per_test_cpu_s * (len(job.tests) + len(job.probes))) + 5
+
+
+def limit_setter(limits: SandboxLimits, cpu_cap: int) -> Callable[[], None]:
+    """rlimits applied in the child before exec; every process of the sandbox inherits them."""
 
     def apply() -> None:
-        hard_cpu = int(limits.cpu_s + limits.per_test_cpu_s * (len(job.tests) + len(job.probes))) + 5
-        resource.setrlimit(resource.RLIMIT_CPU, (hard_cpu, hard_cpu + 1))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_cap, cpu_cap + 1))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mib * MIB, limits.memory_mib * MIB))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_mib * MIB, limits.max_file_mib * MIB))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.max_open_files, limits.max_open_files))
@@ -59,8 +62,9 @@ def _limit_setter(job: SandboxJob) -> Callable[[], None]:
     return apply
 
 
-def _spawn(spec: Launch, env: dict[str, str], job: SandboxJob, cwd: str) -> tuple[subprocess.Popen[bytes], int | None]:
-    """Start the process; for bubblewrap, also the argument pipe and the info pipe."""
+def spawn(spec: Launch, env: dict[str, str], preexec: Callable[[], None],
+          cwd: str) -> tuple[subprocess.Popen[bytes], int | None]:
+    """Start the process; for bubblewrap, also the argument pipe and the info pipe (its read end returned)."""
     argv, pass_fds, info_read = list(spec.argv), [], None
     if spec.bwrap_args is not None:
         payload = b"".join(arg.encode() + b"\0" for arg in spec.bwrap_args)
@@ -76,7 +80,7 @@ def _spawn(spec: Launch, env: dict[str, str], job: SandboxJob, cwd: str) -> tupl
     try:
         process = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
-            preexec_fn=_limit_setter(job), start_new_session=True, close_fds=True, pass_fds=pass_fds,
+            preexec_fn=preexec, start_new_session=True, close_fds=True, pass_fds=pass_fds,
         )
     except BaseException:
         if info_read is not None:
@@ -88,15 +92,23 @@ def _spawn(spec: Launch, env: dict[str, str], job: SandboxJob, cwd: str) -> tupl
     return process, info_read
 
 
+def init_pid(info: bytes) -> int | None:
+    """The host pid of the namespace's init, once bubblewrap's info document is complete."""
+    try:
+        return int(json.loads(info)["child-pid"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _note_init(collected: _Collected) -> None:
     """Once bubblewrap has said which pid its namespace init has, hold a pidfd to it (immune to pid reuse)."""
     if collected.init_pidfd is not None:
         return
-    try:
-        pid = int(json.loads(collected.info)["child-pid"])
-        collected.init_pidfd = os.pidfd_open(pid)
-    except (ValueError, KeyError, TypeError, OSError):
+    pid = init_pid(bytes(collected.info))
+    if pid is None:
         return
+    with contextlib.suppress(OSError):
+        collected.init_pidfd = os.pidfd_open(pid)
 
 
 def _pump(process: subprocess.Popen[bytes], info_fd: int | None, cap: int, deadline: float,
@@ -172,6 +184,11 @@ def reported_stop(report: bytes, cpu_s: float) -> str | None:
         data = json.loads(report)
     except ValueError:
         return None
+    return account_stop(data, cpu_s)
+
+
+def account_stop(data: Any, cpu_s: float) -> str | None:
+    """The same, from the parsed report or from the small account a warm sandbox sends ahead of it."""
     if not isinstance(data, dict):
         return None
     if data.get("ended") == "timeout" or _cpu_stopped(data, cpu_s):
@@ -199,7 +216,7 @@ def launch(spec: Launch, env: dict[str, str], job: SandboxJob, cwd: str) -> Sand
     namespace's init, and bubblewrap only exits after the kernel has reaped everything in it.
     """
     started = time.monotonic()
-    process, info_fd = _spawn(spec, env, job, cwd)
+    process, info_fd = spawn(spec, env, limit_setter(job.limits, job_cpu_cap(job)), cwd)
     collected = _Collected()
     try:
         _feed(process, job)

@@ -13,6 +13,7 @@ class ProcessRunner:
     """Limits without isolation: the code can read files and reach the network. Never for real students."""
 
     name = "process"
+    pool = "cold"
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime

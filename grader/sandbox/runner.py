@@ -11,6 +11,7 @@ class SandboxRunner(Protocol):
     """Runs a job's student code somewhere it cannot hurt anyone and returns the untrusted report."""
 
     name: str
+    pool: str
 
     def run(self, job: SandboxJob) -> SandboxResult:
         """Run to completion within the job's limits; student misbehaviour is a result, not an exception."""
@@ -36,14 +37,22 @@ def limits_from_settings(settings: Settings) -> SandboxLimits:
 
 
 def make_runner(settings: Settings) -> SandboxRunner:
-    """The configured backend; bubblewrap unless a deployment explicitly chooses otherwise."""
+    """The configured backend and pool: bubblewrap, kept warm, unless a deployment explicitly chooses otherwise.
+
+    The process backend has no PID namespace to sweep between jobs, so it always runs cold.
+    """
     from grader.sandbox.runtime import build_runtime
 
-    runtime = build_runtime(Path(settings.sandbox.runtime_dir))
-    if settings.sandbox.backend == "process":
+    sandbox = settings.sandbox
+    runtime = build_runtime(Path(sandbox.runtime_dir))
+    if sandbox.backend == "process":
         from grader.sandbox.process_backend import ProcessRunner
 
         return ProcessRunner(runtime)
-    from grader.sandbox.bwrap_backend import BwrapRunner
+    if sandbox.pool == "cold":
+        from grader.sandbox.bwrap_backend import BwrapRunner
 
-    return BwrapRunner(runtime, uid_base=settings.sandbox.uid_base, uid_count=settings.sandbox.uid_count)
+        return BwrapRunner(runtime, uid_base=sandbox.uid_base, uid_count=sandbox.uid_count)
+    from grader.sandbox.warm_backend import WarmRunner
+
+    return WarmRunner(runtime, uid_base=sandbox.uid_base, uid_count=sandbox.uid_count, max_jobs=sandbox.pool_max_jobs)

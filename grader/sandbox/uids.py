@@ -6,6 +6,8 @@ from pathlib import Path
 
 from grader.errors import SandboxFailure
 
+_LEASED_IN_THIS_PROCESS: dict[int, int] = {}
+
 
 class UidLease:
     """Leases one uid of [base, base + count) for the life of the calling process.
@@ -30,13 +32,20 @@ class UidLease:
         start = os.getpid() % self.count
         for offset in range(self.count):
             candidate = self.base + (start + offset) % self.count
+            if _LEASED_IN_THIS_PROCESS.get(candidate) == os.getpid():
+                continue
             if self._try_lock(candidate):
                 self._uid, self._owner_pid = candidate, os.getpid()
+                _LEASED_IN_THIS_PROCESS[candidate] = os.getpid()
                 return candidate
         raise SandboxFailure(f"all {self.count} sandbox uids from {self.base} are leased by live workers")
 
     def _try_lock(self, candidate: int) -> bool:
-        """Lock the uid's file without blocking; the descriptor stays open (and locked) for the process's life."""
+        """Lock the uid's file without blocking; the descriptor stays open (and locked) for the process's life.
+
+        POSIX record locks never conflict within one process, so leases this process already holds are
+        skipped by the caller: two runners in one process (a warm and a cold one) get different uids.
+        """
         fd = os.open(self.lock_dir / f"{candidate}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

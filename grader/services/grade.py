@@ -12,6 +12,8 @@ from grader.models.base import utcnow
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
 from grader.services.evaluate import Evaluation, evaluate
+from grader.services.outbox import record_passback
+from grader.services.regrade_summary import score_changed
 
 FINISHED = (RunStatus.GRADED.value, RunStatus.ERROR.value)
 
@@ -31,7 +33,11 @@ def mark_running(run: GradingRun, *, worker: str | None = None) -> None:
 
 
 def record_evaluation(session: Session, run: GradingRun, evaluation: Evaluation) -> None:
-    """Items, score, status and the current pointer change together, in the caller's transaction."""
+    """Items, score, status and the current pointer change together, in the caller's transaction.
+
+    A regrade preview run never becomes current here (publishing its batch does that), and a regrade run
+    is passed back to the LMS only when its score differs from the result it replaces.
+    """
     run.items.clear()
     for position, scored in enumerate(evaluation.score.items):
         verdict = scored.verdict
@@ -48,7 +54,11 @@ def record_evaluation(session: Session, run: GradingRun, evaluation: Evaluation)
     run.output = evaluation.output[:200_000]
     run.status = RunStatus.GRADED.value
     run.finished_at = utcnow()
+    if run.preview:
+        return
     make_current(session, run)
+    if run.batch_id is None or score_changed(session, run):
+        record_passback(session, run)
 
 
 def make_current(session: Session, run: GradingRun) -> None:

@@ -1,22 +1,29 @@
-"""Fixtures of the hostile suite: the attack table, grading a data file, twins' scores, stray-process checks."""
+"""Fixtures of the hostile suite: the attack table, grading a data file, twins' scores, stray-process checks.
+
+Every test here runs on both sandbox pools: cold (a fresh sandbox per job) and warm (one sandbox serving job
+after job from a pre-imported zygote), with the same expectations.
+"""
 
 import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import pytest
 import yaml
 
 from grader.assignments.bundle import load_assignment
+from grader.config import SandboxSettings, Settings
 from grader.sandbox.bwrap_backend import BwrapRunner
 from grader.sandbox.job import SandboxLimits
-from grader.sandbox.runner import SandboxRunner
+from grader.sandbox.runner import SandboxRunner, make_runner
+from grader.sandbox.warm_backend import live_runners
 from grader.services.evaluate import Evaluation, evaluate
 
 HOSTILE_DIR = Path(__file__).resolve().parents[1] / "data" / "hostile"
 MAX_BYTES = 512 * 1024
 Grade = Callable[..., Evaluation]
+Pool = Literal["cold", "warm"]
 
 
 def load_table() -> dict[str, Any]:
@@ -30,10 +37,24 @@ def expected_statuses(table: dict[str, Any], entry: dict[str, Any]) -> dict[str,
     return {item: spec.get(item, spec["default"]) for item in items}
 
 
+def _resident(cmdlines: dict[int, str]) -> set[int]:
+    """The warm sandboxes' own processes (every warm runner of this process shares its uid): bubblewrap, PID 1,
+    and PID 1's one other child, the zygote. A workspace and its forks look like the zygote (they are forks of
+    it), so a second child of PID 1 makes neither resident: after a job, any other process is one of the job's."""
+    resident: set[int] = set()
+    for warm in live_runners():
+        pids = warm.resident_pids()
+        resident |= set(pids[:2])
+        if len(pids) == 3 and "/opt/harness/" in cmdlines.get(pids[2], ""):
+            resident.add(pids[2])
+    return resident
+
+
 def sandbox_processes(runner: SandboxRunner) -> list[str]:
-    """Live processes of this worker's sandbox uid (or, without root, any harness process), as text."""
+    """Live processes of this worker's sandbox uid (or, without root, any harness process), as text; a warm
+    sandbox's resident processes are not strays."""
     uid = getattr(runner, "host_uid", None)
-    found = []
+    found: dict[int, tuple[int, str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -44,8 +65,24 @@ def sandbox_processes(runner: SandboxRunner) -> list[str]:
             continue
         real_uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
         if (uid is not None and real_uid == uid) or (uid is None and "/opt/harness/main.py" in cmdline):
-            found.append(f"{entry.name} uid={real_uid} {cmdline[:120]}")
-    return found
+            found[int(entry.name)] = (real_uid, cmdline)
+    resident = _resident({pid: cmdline for pid, (_, cmdline) in found.items()})
+    return [f"{pid} uid={uid} {cmdline[:120]}" for pid, (uid, cmdline) in found.items() if pid not in resident]
+
+
+@pytest.fixture(scope="session", params=["cold", "warm"])
+def pool(request: pytest.FixtureRequest) -> Pool:
+    """The sandbox pool every hostile test runs on, once each."""
+    return cast(Pool, request.param)
+
+
+@pytest.fixture(scope="session")
+def runner(pool: Pool) -> Iterator[SandboxRunner]:
+    """The real bubblewrap runner of this pool; a warm one is shut down when its half of the suite is done."""
+    runner = make_runner(Settings(sandbox=SandboxSettings(pool=pool)))
+    assert runner.pool == pool
+    yield runner
+    getattr(runner, "close", lambda: None)()
 
 
 @pytest.fixture(scope="session")
@@ -120,8 +157,12 @@ def leftovers(runner: SandboxRunner) -> list[str]:
 
 @pytest.fixture(scope="session", autouse=True)
 def suite_leaves_nothing(runner: SandboxRunner) -> Iterator[None]:
-    """After the whole hostile suite: no stray process or file, and the runtime unchanged."""
+    """After the whole hostile suite on a pool: no stray process or file, and the runtime unchanged; the warm
+    sandboxes are shut down first (the next job of any runner starts a new one), so not even they are left."""
     before = runtime_digest(runner)
     yield
+    for warm in live_runners():
+        warm.close()
     assert leftovers(runner) == []
+    assert sandbox_processes(runner) == []
     assert runtime_digest(runner) == before

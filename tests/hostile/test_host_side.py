@@ -90,8 +90,8 @@ def test_secrets_never_reach_output_or_rows_and_forged_scores_never_stick(
     assert sandbox_processes(runner) == []
 
 
-def test_cli_prints_exactly_one_honest_json_object_for_a_fake_report(tmp_path: Path) -> None:
-    env = {**os.environ, "GRADER_HOME": str(tmp_path / "home")}
+def test_cli_prints_exactly_one_honest_json_object_for_a_fake_report(tmp_path: Path, pool: str) -> None:
+    env = {**os.environ, "GRADER_HOME": str(tmp_path / "home"), "GRADER_SANDBOX_POOL": pool}
     env.pop("GRADER_DATABASE_URL", None)
     completed = subprocess.run(
         [str(REPO_ROOT / ".venv" / "bin" / "grader"), "grade", str(HOSTILE_DIR / "fake_report.py"), "--json"],

@@ -1,31 +1,12 @@
-"""The bubblewrap sandbox from the inside: what a run can see, write, signal and reach, and who it runs as."""
-
-import dataclasses
-import json
-from typing import Any
+"""The bubblewrap sandbox from the inside, on both pools: what a run can see, write, signal, reach, and as whom."""
 
 import pytest
 
 from grader.sandbox.bwrap_backend import BwrapRunner
-from grader.sandbox.job import JobCell, SandboxJob, SandboxLimits, SandboxResult
+from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
-from grader.verdicts.judge import parse_report
-from grader.verdicts.wire import SandboxReport
 
-
-def run_cell(runner: SandboxRunner, limits: SandboxLimits, source: str, **overrides: Any) -> tuple[
-        SandboxResult, SandboxReport]:
-    """Run one cell of code as a notebook and return the result and its strictly parsed report."""
-    job = SandboxJob(module_name="layers_dev", cells=[JobCell(key="probe", source=source)], tests=[], probes=[],
-                     limits=dataclasses.replace(limits, **overrides))
-    result = runner.run(job)
-    assert result.report is not None, result.diagnostics
-    return result, parse_report(result.report)
-
-
-def printed(report: SandboxReport) -> object:
-    """The JSON value the cell printed on its last line."""
-    return json.loads(report.stdout.strip().splitlines()[-1])
+from .conftest import printed, run_cell
 
 
 def test_student_code_holds_only_stdio_and_the_channel(runner: SandboxRunner, limits: SandboxLimits) -> None:

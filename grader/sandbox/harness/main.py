@@ -1,18 +1,18 @@
-"""Harness entry point: reads a job on stdin, supervises the workspace, writes one JSON report on stdout.
+"""Harness entry point, PID 1 of the sandbox: one job in and one report out, or (--serve) job after job, warm.
 
-Runs INSIDE the sandbox and never executes student code itself: the workspace it forks does. It is
-still inside the sandbox, so the grader treats its report as untrusted data.
+With --serve, framed jobs are answered one at a time until the host closes stdin.
+
+Runs INSIDE the sandbox and never executes student code: every job runs in a fresh fork of the zygote, a
+child interpreter with the libraries already imported. It is still inside the sandbox, so the grader treats
+its reports as untrusted data.
 """
 
 import contextlib
 import ctypes
 import json
 import os
-import resource
-import select
 import signal
 import sys
-import time
 from typing import Any
 
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -20,201 +20,112 @@ for _entry in [HARNESS_DIR, *filter(None, os.environ.get("HARNESS_PATH", "").spl
     if _entry not in sys.path:
         sys.path.insert(0, _entry)
 
+import cleanup  # noqa: E402
 import protocol  # noqa: E402
+from children import Children  # noqa: E402
+from supervisor import JobSupervisor  # noqa: E402
+from zygote_link import ZygoteLink, fingerprint  # noqa: E402
 
-PR_SET_DUMPABLE = 4
-CHANNEL_FD = 3
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+FIRST_FREE_FD = 3
 MAX_FD = 65536
-READ_BYTES = 1 << 20
+SCRATCH = "/tmp"
 
 
-class OutputCapture:
-    """Keeps the head and tail of a stream and counts what was dropped between them."""
-
-    def __init__(self, limit: int) -> None:
-        self.half = max(1, limit // 2)
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.dropped = 0
-
-    def feed(self, chunk: bytes) -> None:
-        room = self.half - len(self.head)
-        if room > 0:
-            self.head.extend(chunk[:room])
-            chunk = chunk[room:]
-        self.tail.extend(chunk)
-        if len(self.tail) > self.half:
-            self.dropped += len(self.tail) - self.half
-            del self.tail[: len(self.tail) - self.half]
-
-    def text(self) -> str:
-        middle = f"\n... [{self.dropped} bytes of output dropped] ...\n" if self.dropped else ""
-        return (bytes(self.head) + middle.encode() + bytes(self.tail)).decode("utf-8", "replace")
-
-
-class Supervisor:
-    """Collects the workspace's messages and output, enforcing the setup wall limit."""
-
-    def __init__(self, job: dict[str, Any]) -> None:
-        self.job = job
-        limit = int(job["limits"]["output_bytes"])
-        self.stdout = OutputCapture(limit)
-        self.stderr = OutputCapture(limit)
-        self.frames = protocol.FrameReader()
-        self.cells: list[dict[str, Any]] = []
-        self.units: dict[str, dict[str, Any]] = {}
-        self.setup = {"status": "running", "cell": None}
-        self.finished = False
-
-    def handle(self, message: dict[str, Any]) -> None:
-        """Fold one frame into the report; frames are untrusted, so only known shapes count."""
-        kind = message.get("kind")
-        if kind == "cell_start":
-            self.setup["cell"] = str(message.get("key"))
-        elif kind == "cell_end":
-            self.cells.append({"key": str(message.get("key")), "error": message.get("error")})
-        elif kind == "setup_done":
-            self.setup = {"status": "ok", "cell": None}
-        elif kind in ("unit_start", "unit_result", "unit_end"):
-            unit = self.units.setdefault(str(message.get("unit")), {})
-            unit[kind] = message
-        elif kind == "done":
-            self.finished = True
-
-    def run(self, pid: int, fds: tuple[int, int, int], deadline: float) -> tuple[str, int | None]:
-        """Pump the streams until the workspace has exited and drained, or the wall deadline passes.
-
-        A daemon the student left behind may hold the pipes open forever, so the workspace's exit,
-        not the pipes closing, ends the run.
-        """
-        msg_r, out_r, err_r = fds
-        streams = {msg_r: self.frames, out_r: self.stdout, err_r: self.stderr}
-        open_fds = set(streams)
-        status: int | None = None
-        while open_fds:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return "timeout", status
-            if status is None:
-                status = _reap(pid)
-            ready, _, _ = select.select(list(open_fds), [], [], 0 if status is not None else min(remaining, 0.05))
-            if not ready and status is not None:
-                break
-            for fd in ready:
-                chunk = os.read(fd, READ_BYTES)
-                if not chunk:
-                    open_fds.discard(fd)
-                elif fd == msg_r:
-                    for message in self.frames.feed(chunk):
-                        self.handle(message)
-                else:
-                    streams[fd].feed(chunk)  # type: ignore[union-attr]
-        return "exited", status
-
-    def report(self, ended: str, exit_status: str) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "ended": ended,
-            "exit": exit_status,
-            "channel_corrupt": self.frames.corrupt,
-            "setup": self.setup,
-            "cells": self.cells,
-            "units": self.units,
-            "finished": self.finished,
-            "stdout": self.stdout.text(),
-            "stderr": self.stderr.text(),
-            "usage": _children_usage(),
-        }
-
-
-def _children_usage() -> dict[str, float]:
-    """CPU and peak memory of every reaped descendant, as seen from inside."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"cpu_s": round(usage.ru_utime + usage.ru_stime, 4), "max_rss_mib": round(usage.ru_maxrss / 1024, 1)}
-
-
-def _make_undumpable() -> None:
-    """Student processes share our uid: stop them from reading our memory or our /proc fds."""
+def _prctl(option: int, value: int) -> None:
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
 
 
-def _kill_everything_else(workspace_pid: int) -> None:
-    """In our own PID namespace kill every other process; elsewhere the workspace's group."""
-    if os.environ.get("HARNESS_PID_NAMESPACE") == "1":
-        me = os.getpid()
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) not in (1, me):
-                with contextlib.suppress(OSError):
-                    os.kill(int(entry), signal.SIGKILL)
-    for kill in (os.killpg, os.kill):
-        with contextlib.suppress(OSError):
-            kill(workspace_pid, signal.SIGKILL)
+class Sandbox:
+    """The sandbox as PID 1 keeps it: the zygote, the children, and the state every job must find it in."""
+
+    def __init__(self) -> None:
+        # Sweeping /proc and wiping /tmp are only ever safe as the init of our own namespace, whatever the
+        # environment says: outside one, /proc and /tmp are the host's.
+        self.pid_namespace = os.environ.get("HARNESS_PID_NAMESPACE") == "1" and os.getpid() == 1
+        self.workdir = os.path.join(SCRATCH, "work") if self.pid_namespace else os.getcwd()
+        self.scratch_mode = os.stat(SCRATCH).st_mode & 0o7777 if self.pid_namespace else 0
+        os.chdir("/")
+        self.zygote = ZygoteLink()
+        self.children = Children(self.zygote, pid_namespace=self.pid_namespace)
+        self.zygote.ensure()
+        self.baseline = fingerprint(os.getpid())
+        self.clean = True
+
+    def run(self, job_bytes: bytes) -> tuple[dict[str, Any], bytes]:
+        """One job, in a prepared sandbox, to its account and report; every process of it has ended by then."""
+        job = json.loads(job_bytes)
+        supervisor = JobSupervisor(job, job_bytes, self.zygote, self.children, self.workdir)
+        self.children.begin(supervisor.record)
+        ended, exit_status = supervisor.run()
+        self.children.record = None
+        return supervisor.record.account(ended, exit_status), supervisor.record.report(ended, exit_status)
+
+    def prepare(self) -> bool:
+        """A zygote ready to fork and a fresh private work dir, nothing of an earlier job anywhere it could write;
+        False if the sandbox cannot promise that (the job must then go elsewhere)."""
+        self.zygote.ensure()
+        if self.pid_namespace:
+            self.clean = cleanup.wipe(SCRATCH, self.scratch_mode) and self.clean
+            if self.clean:
+                os.mkdir(self.workdir, 0o700)
+        return self.clean
+
+    def settle(self) -> bool:
+        """After a job: wipe what it may have left; False if this sandbox can no longer promise a clean next job.
+        Without a namespace of our own there is nothing of ours to wipe, and no promise: never serve twice."""
+        if not self.pid_namespace:
+            return False
+        self.clean = all([cleanup.wipe(SCRATCH, self.scratch_mode), cleanup.clear_ipc(), cleanup.clear_keyrings(),
+                          fingerprint(os.getpid()) == self.baseline]) and self.clean
+        self.zygote.ensure()
+        return self.clean
 
 
-def _reap(pid: int) -> int | None:
-    """Reap every exited child (as the namespace's init, orphans are ours); the workspace's status if it exited."""
-    status = None
+def _serve(sandbox: Sandbox) -> None:
+    """Framed jobs in; `accepted`, an account, the report and, once the sandbox is clean again, `ready` out,
+    until the host closes our stdin. `accepted` tells the host that a job was taken (a sandbox that dies before
+    that ran nothing of it, as does one that cannot be prepared for it); the account spares the host a parse of a
+    large report for its own record."""
+    report_fd = os.dup(1)
+    protocol.send(report_fd, {"kind": "ready", "recycle": False})
     while True:
-        try:
-            waited, code = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return status
-        if not waited:
-            return status
-        if waited == pid:
-            status = code
+        job_bytes = protocol.read_frame(0)
+        if job_bytes is None or not sandbox.prepare():
+            return
+        protocol.send(report_fd, {"kind": "accepted"})
+        account, report = sandbox.run(job_bytes)
+        protocol.send(report_fd, account)
+        protocol.send_bytes(report_fd, report)
+        clean = sandbox.settle()
+        protocol.send(report_fd, {"kind": "ready", "recycle": not clean})
 
 
-def _describe_exit(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"signal {os.WTERMSIG(status)}"
-    return f"exit {os.WEXITSTATUS(status)}"
-
-
-def _start_workspace(job: dict[str, Any], workdir: str) -> tuple[int, int, int, int]:
-    """Fork the workspace with fresh pipes for frames, stdout and stderr."""
-    import numpy  # noqa: F401  (imported before the fork so every child starts warm)
-    from tinytorch.core.tensor import Tensor
-
-    msg_r, msg_w = os.pipe()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.setpgid(0, 0)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(out_w, 1)
-        os.dup2(err_w, 2)
-        os.dup2(msg_w, CHANNEL_FD)
-        os.closerange(CHANNEL_FD + 1, MAX_FD)
-        import workspace
-
-        workspace.workspace_main(job, CHANNEL_FD, workdir, Tensor)
-    for fd in (msg_w, out_w, err_w):
-        os.close(fd)
-    return pid, msg_r, out_r, err_r
+def _once(sandbox: Sandbox) -> None:
+    """The cold path: the whole of stdin is one job; the report is the whole of stdout."""
+    job_bytes = sys.stdin.buffer.read()
+    report_fd = os.dup(1)
+    if not sandbox.prepare():
+        raise RuntimeError("the new sandbox could not be prepared")
+    _, report = sandbox.run(job_bytes)
+    sandbox.zygote.kill()
+    protocol.write_all(report_fd, report)
+    os.close(report_fd)
 
 
 def main() -> None:
-    """Under bubblewrap this is PID 1 of the run's namespace: signals from student code cannot stop or kill it."""
-    _make_undumpable()
+    """Under bubblewrap this is PID 1 of the namespace: signals from student code cannot stop or kill it."""
+    _prctl(PR_SET_DUMPABLE, 0)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.closerange(CHANNEL_FD, MAX_FD)
-    job = json.loads(sys.stdin.buffer.read())
-    report_fd = os.dup(1)
-    started = time.monotonic()
-    pid, *fds = _start_workspace(job, os.getcwd())
-    supervisor = Supervisor(job)
-    ended, status = supervisor.run(pid, (fds[0], fds[1], fds[2]), started + float(job["limits"]["wall_s"]))
-    _kill_everything_else(pid)
-    if status is None:
-        _, status = os.waitpid(pid, 0)
-    report = supervisor.report(ended, _describe_exit(status))
-    os.write(report_fd, json.dumps(report, allow_nan=False).encode())
-    os.close(report_fd)
+    os.closerange(FIRST_FREE_FD, MAX_FD)
+    serve = "--serve" in sys.argv[1:]
+    sandbox = Sandbox()
+    if serve:
+        _serve(sandbox)
+    else:
+        _once(sandbox)
 
 
 if __name__ == "__main__":

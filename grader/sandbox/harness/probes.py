@@ -20,6 +20,7 @@ _extract_tb = traceback.extract_tb
 _str_str = str.__str__
 _ndarray = np.ndarray
 _asarray = np.asarray
+_isfinite = np.isfinite
 _isinstance = isinstance
 _type = type
 MAX_VALUES = 200_000
@@ -77,12 +78,14 @@ def encode_value(value: Any) -> dict[str, Any]:
     if _type(data) is not _ndarray or data.dtype.kind not in "biuf" or data.size > MAX_VALUES:
         return {"kind": "other", "type": _type(value).__name__}
     flat = _ndarray.tolist(data.reshape(-1))
+    if data.dtype.kind == "f" and not _ndarray.all(_isfinite(data)):
+        flat = [_plain_number(v) for v in flat]
     return {
         "kind": "array",
         "container": _type(value).__name__,
         "shape": list(data.shape),
         "dtype": str(data.dtype),
-        "values": [_plain_number(v) for v in flat],
+        "values": flat,
     }
 
 

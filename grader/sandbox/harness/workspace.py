@@ -1,7 +1,7 @@
-"""The workspace process: runs the student's cells once, then each test or probe in a forked child.
+"""The workspace process: runs the student's cells, then each locked test and probe, reporting on fd 3.
 
-Runs INSIDE the sandbox and executes student code, so everything it reports is untrusted outside.
-Each unit runs in its own fork with its own CPU limit, so one infinite loop costs one item.
+Runs INSIDE the sandbox and executes student code, so everything it reports is untrusted outside. It is a
+fresh fork of the zygote; PID 1 enforces every per-unit limit from outside it.
 """
 
 import ast
@@ -9,9 +9,6 @@ import contextlib
 import linecache
 import os
 import random
-import resource
-import select
-import signal
 import sys
 import types
 from typing import Any
@@ -24,9 +21,11 @@ _AssertionError = AssertionError
 _MemoryError = MemoryError
 _BaseException = BaseException
 _exit = os._exit
+_getpid = os.getpid
 _send = protocol.send
 _compile = compile
 _exec = exec
+CHANNEL_FD = 3
 
 
 def _compile_cell(source: str, key: str, tree: ast.Module | None = None) -> types.CodeType:
@@ -112,73 +111,64 @@ def run_probe(probe: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any)
     return {"status": "ok", "results": results}
 
 
-def _in_child(unit: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any, channel: int,
-              cpu_s: float) -> None:
-    """Body of the forked child for one unit; it never returns."""
-    code = 0
-    try:
-        os.setpgid(0, 0)
-        limit = max(1, int(cpu_s))
-        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
-        if unit["type"] == "test":
-            outcome = run_locked_test(unit["test"], namespace)
-        else:
-            outcome = run_probe(unit["probe"], namespace, tensor_cls)
-        _flush()
-        _send(channel, {"kind": "unit_result", "unit": unit["id"], "outcome": outcome})
-    except _BaseException:
-        code = 70
-    _flush()
-    _exit(code)
+def _run_unit(unit: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -> dict[str, Any]:
+    if unit["type"] == "test":
+        return run_locked_test(unit["test"], namespace)
+    return run_probe(unit["probe"], namespace, tensor_cls)
 
 
-def _wait_child(pid: int, wall_s: float) -> dict[str, Any]:
-    """Wait for one unit's child under a wall cap; describe how it ended."""
-    pidfd = os.pidfd_open(pid)
-    try:
-        ready, _, _ = select.select([pidfd], [], [], wall_s)
-    finally:
-        os.close(pidfd)
-    if not ready:
-        for kill in (os.killpg, os.kill):
-            with contextlib.suppress(OSError):
-                kill(pid, signal.SIGKILL)
-    _, status, usage = os.wait4(pid, 0)
-    cpu = usage.ru_utime + usage.ru_stime
-    if not ready:
-        return {"ended": "wall", "cpu_s": cpu}
-    if os.WIFSIGNALED(status):
-        return {"ended": "signal", "signal": os.WTERMSIG(status), "cpu_s": cpu}
-    return {"ended": "exit", "code": os.WEXITSTATUS(status), "cpu_s": cpu}
+def run_units(job: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any, channel: int, start: int) -> None:
+    """Run the locked tests, then the probes, one after the other in this process, from unit `start` on.
 
-
-def run_units(job: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any, channel: int) -> None:
-    """Fork one child per locked test and per probe, one after the other."""
-    limits = job["limits"]
+    PID 1 watches this process's CPU and wall time per unit (it learns which unit runs from `unit_start`) and
+    ends it on an overrun; a unit that ends the process (os._exit, a signal, an escaping exception) ends it too.
+    PID 1 then forks a fresh workspace from the zygote that re-runs the cells and continues with the next unit,
+    so every unit still starts from a notebook that nothing else has touched since its cells ran.
+    """
     units = [{"id": t["item_id"], "type": "test", "test": t} for t in job["tests"]]
     units += [{"id": p["probe_id"], "type": "probe", "probe": p} for p in job["probes"]]
-    for unit in units:
+    for unit in units[start:]:
         _flush()
-        pid = os.fork()
-        if pid == 0:
-            _in_child(unit, namespace, tensor_cls, channel, limits["per_test_cpu_s"])
-        _send(channel, {"kind": "unit_start", "unit": unit["id"], "pid": pid})
-        ending = _wait_child(pid, limits["per_test_wall_s"])
-        _send(channel, {"kind": "unit_end", "unit": unit["id"], **ending})
+        _send(channel, {"kind": "unit_start", "unit": unit["id"], "pid": _getpid()})
+        try:
+            outcome = _run_unit(unit, namespace, tensor_cls)
+            _flush()
+            _send(channel, {"kind": "unit_result", "unit": unit["id"], "outcome": outcome})
+        except _BaseException:
+            _flush()
+            _exit(70)
 
 
-def workspace_main(job: dict[str, Any], channel: int, workdir: str, tensor_cls: Any) -> None:
-    """Entry of the workspace process; it never returns."""
+def _run_cells_quietly(job: dict[str, Any], namespace: dict[str, Any]) -> None:
+    """A replacement workspace re-runs the cells to rebuild the notebook; their output was captured already."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = (os.dup(1), os.dup(2))
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    for cell in job["cells"]:
+        with contextlib.suppress(_BaseException):
+            _exec(_compile_cell(cell["source"], cell["key"]), namespace)
+    _flush()
+    for target, fd in enumerate(saved, start=1):
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def workspace_main(job: dict[str, Any], control: dict[str, Any], tensor_cls: Any) -> None:
+    """Entry of a workspace process, a fresh fork of the zygote; it never returns."""
     code = 0
     try:
+        workdir = control["workdir"]
         os.chdir(workdir)
-        limit = max(1, int(job["limits"]["setup_cpu_s"]))
-        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
         module = make_module(job, workdir)
-        run_cells(job, module.__dict__, channel)
-        _send(channel, {"kind": "setup_done"})
-        run_units(job, module.__dict__, tensor_cls, channel)
-        _send(channel, {"kind": "done"})
+        if control["start"] == 0:
+            run_cells(job, module.__dict__, CHANNEL_FD)
+            _send(CHANNEL_FD, {"kind": "setup_done"})
+        else:
+            _run_cells_quietly(job, module.__dict__)
+        run_units(job, module.__dict__, tensor_cls, CHANNEL_FD, int(control["start"]))
+        _send(CHANNEL_FD, {"kind": "done"})
     except _BaseException:
         code = 70
     _flush()

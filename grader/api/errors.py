@@ -1,0 +1,108 @@
+"""The one error handler: domain errors become status codes and a JSON body that names the problem."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from grader.errors import GraderError, NotFound, Rejected
+from grader.logs import log_event
+from grader.services.courses import Conflict
+from grader.services.queueing import NotRetryable
+from grader.services.ratelimit import RateLimited
+from grader.services.tokens import Forbidden, Unauthenticated
+
+logger = logging.getLogger(__name__)
+REJECTION_STATUS = {"too_large": 413, "not_text": 415, "unsupported_type": 415}
+DOMAIN_STATUS: tuple[tuple[type[GraderError], int, str], ...] = (
+    (Unauthenticated, 401, "unauthenticated"),
+    (Forbidden, 403, "forbidden"),
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+    (NotRetryable, 409, "conflict"),
+    (RateLimited, 429, "rate_limited"),
+)
+
+
+class FieldProblem(BaseModel):
+    """One invalid request field: where it is (`form.student`, `query.format`) and what is wrong."""
+
+    location: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a stable machine code, a sentence for people, and the fields at fault if any."""
+
+    error: str = Field(description="stable code: unauthenticated, forbidden, not_found, conflict, rate_limited, "
+                                   "too_large, not_text, unsupported_type, not_notebook, wrong_assignment, empty, "
+                                   "invalid, invalid_callback_url, validation_error, internal_error, ...")
+    detail: str
+    fields: list[FieldProblem] = Field(default_factory=list)
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the error answers a route can give."""
+    return {code: {"model": ErrorBody, "description": HTTPStatus(code).phrase} for code in codes}
+
+
+def _answer(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def _domain_status(exc: GraderError) -> tuple[int, str]:
+    if isinstance(exc, Rejected):
+        return REJECTION_STATUS.get(exc.code, 422), exc.code
+    for kind, status, code in DOMAIN_STATUS:
+        if isinstance(exc, kind):
+            return status, code
+    return 500, "internal_error"
+
+
+async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Expected outcomes (a rejected upload, a wrong token, a replayed conflict) are never a 500."""
+    assert isinstance(exc, GraderError)
+    status, code = _domain_status(exc)
+    headers = {}
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    detail = exc.reason if isinstance(exc, Rejected) else str(exc)
+    return _answer(status, ErrorBody(error=code, detail=detail), headers)
+
+
+async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [FieldProblem(location=".".join(str(part) for part in problem.get("loc", ())),
+                           message=str(problem.get("msg", ""))) for problem in exc.errors()]
+    detail = "; ".join(f"{field.location}: {field.message}" for field in fields) or "invalid request"
+    return _answer(422, ErrorBody(error="validation_error", detail=detail, fields=fields))
+
+
+async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Framework answers (unknown path, wrong method, body over the size cap) in the same shape."""
+    assert isinstance(exc, HTTPException)
+    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    if exc.status_code == 413:
+        code = "too_large"
+    return _answer(exc.status_code, ErrorBody(error=code, detail=str(exc.detail)), dict(exc.headers or {}))
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: logged with its type for staff; the caller learns nothing about internals."""
+    log_event(logger, "api_internal_error", level=logging.ERROR, path=request.url.path, error=type(exc).__name__)
+    logger.error("unhandled exception", exc_info=exc)
+    return _answer(500, ErrorBody(error="internal_error", detail="internal error; it has been logged"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(GraderError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, internal_error)

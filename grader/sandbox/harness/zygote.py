@@ -1,0 +1,162 @@
+"""The zygote: a clean interpreter, numpy, matplotlib and tinytorch imported, forking one workspace per job.
+
+It never sees a job, an output or a report: PID 1 sends it only fork requests.
+
+Runs INSIDE the sandbox as a child of PID 1. It never runs student code, so every fork starts from the same
+untouched state; it is not dumpable, so no workspace can read or write its memory. A workspace can still
+signal it (they share a uid): PID 1 then notices and starts a fresh zygote.
+"""
+
+import contextlib
+import ctypes
+import fcntl
+import gc
+import os
+import resource
+import signal
+import socket
+import struct
+import sys
+import time
+from typing import Any, NoReturn
+
+HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
+for _entry in [HARNESS_DIR, *filter(None, os.environ.get("HARNESS_PATH", "").split(":"))]:
+    if _entry not in sys.path:
+        sys.path.insert(0, _entry)
+
+import protocol  # noqa: E402
+
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
+SOCKET_FD = 3
+WORKSPACE_FDS = 4
+MAX_FD = 65536
+PID = struct.Struct("=i")
+ADOPTION_WAIT_S = 5.0
+
+
+def _prctl(option: int, value: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
+
+
+def _preload() -> None:
+    """Import everything a notebook and the harness use, run the warm-up, and freeze the heap for the GC."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+    import numpy  # noqa: F401
+    import tinytorch.core.activations
+    import tinytorch.core.tensor  # noqa: F401
+    import warmup
+
+    warmup.warm_up()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    gc.collect()
+    gc.freeze()
+
+
+def _install(fds: list[int]) -> None:
+    """Put the workspace's descriptors at 0..3 (job, stdout, stderr, frames) and close everything else."""
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 16) for fd in fds]
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)
+    os.closerange(WORKSPACE_FDS, MAX_FD)
+
+
+def _read_job() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The control frame (where to start, which pid supervises) and the job, from the job descriptor."""
+    import json
+
+    control = json.loads(protocol.read_frame(0) or b"null")
+    job = json.loads(protocol.read_frame(0) or b"null")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return control, job
+
+
+def _await_adoption(supervisor: int) -> None:
+    """Run nothing of the student's until PID 1 is our parent: only then does it see our exit and usage, and
+    only then is the process a signal to our parent would reach immune to it."""
+    deadline = time.monotonic() + ADOPTION_WAIT_S
+    while os.getppid() != supervisor:
+        if time.monotonic() > deadline:
+            os._exit(71)
+        time.sleep(0.0002)
+
+
+def _cpu_limit(job: dict[str, Any]) -> int:
+    """The whole job's CPU cap for this process, as the cold path sets it on the sandbox (never above ours)."""
+    limits = job["limits"]
+    units = len(job["tests"]) + len(job["probes"])
+    hard = int(limits["setup_cpu_s"] + limits["per_test_cpu_s"] * units) + 5
+    current = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    return hard if current == resource.RLIM_INFINITY else min(hard, current)
+
+
+def _become_workspace(link: socket.socket, fds: list[int]) -> NoReturn:
+    """In the fresh fork: take the job's descriptors, limits and a fresh random state, then run the job."""
+    code = 71
+    try:
+        link.detach()
+        _install(fds)
+        os.setpgid(0, 0)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        control, job = _read_job()
+        _await_adoption(int(control["supervisor"]))
+        import numpy
+        import workspace
+        from tinytorch.core.tensor import Tensor
+
+        numpy.random.seed(int.from_bytes(os.urandom(4), "little"))  # fresh, as a new interpreter's would be
+        hard = _cpu_limit(job)
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+        workspace.workspace_main(job, control, Tensor)
+    except BaseException:
+        code = 71
+    os._exit(code)
+
+
+def _fork_workspace(link: socket.socket, fds: list[int]) -> None:
+    """Double fork, so the workspace is an orphan that PID 1 (init, or a subreaper) adopts and reaps."""
+    middle = os.fork()
+    if middle == 0:
+        try:
+            child = os.fork()
+            if child == 0:
+                _become_workspace(link, fds)
+            link.send(PID.pack(child))
+        finally:
+            os._exit(0)
+    for fd in fds:
+        os.close(fd)
+    os.waitpid(middle, 0)
+
+
+def serve(link: socket.socket) -> None:
+    """One request, one fork, until PID 1 closes the link."""
+    while True:
+        message, fds, _, _ = socket.recv_fds(link, 16, WORKSPACE_FDS)
+        if not message:
+            return
+        if len(fds) != WORKSPACE_FDS:
+            for fd in fds:
+                os.close(fd)
+            continue
+        _fork_workspace(link, fds)
+
+
+def main() -> None:
+    _prctl(PR_SET_DUMPABLE, 0)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    link = socket.socket(fileno=SOCKET_FD)
+    _preload()
+    link.send(b"ready")
+    serve(link)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Courses and what belongs to them: their assignments, and submissions accepted into them from an LMS."""
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from grader.assignments.bundle import load_assignment
+from grader.errors import GraderError, NotFound, Rejected
+from grader.logs import log_event
+from grader.models import Course, CourseAssignment, GradingRun, Passback, RunStatus, Submission, TokenRole
+from grader.services.accept import Upload
+from grader.services.outbox import new_passback, passbacks_of, supersede_pending
+from grader.services.queueing import accept_and_queue, queue_run, request_passback
+from grader.services.tokens import Forbidden, Principal
+
+COURSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+DEFAULT_ASSIGNMENTS = ("layers",)
+logger = logging.getLogger(__name__)
+
+
+class Conflict(GraderError):
+    """The request contradicts what is stored (an idempotency key reused for something else, say): 409."""
+
+
+class PassbackUnavailable(Conflict):
+    """Nothing to send: the submission has no callback_url or no graded result yet (409)."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What a submission post produced: the submission, its newest run, and whether it was a replay."""
+
+    submission: Submission
+    run: GradingRun
+    duplicate: bool
+
+
+def check_callback_url(url: str) -> None:
+    """An absolute http(s) URL without credentials: the grader POSTs the signed score there and follows no redirect."""
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
+        parts.port  # noqa: B018 - a malformed port raises here, not at delivery time
+    except ValueError:
+        usable = False
+    if len(url) > 2048 or not usable:
+        raise Rejected("callback_url must be an absolute http:// or https:// URL of at most 2048 characters, "
+                       "without user:password@", code="invalid_callback_url")
+
+
+def create_course(session: Session, course: str, *, assignments: tuple[str, ...] = DEFAULT_ASSIGNMENTS) -> Course:
+    """Register a course with bundled assignments; registering it again adds what is missing."""
+    if not COURSE_ID.match(course):
+        raise Rejected("a course id is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    row = session.get(Course, course) or Course(id=course)
+    session.add(row)
+    have = {link.assignment for link in row.assignments}
+    for name in assignments:
+        load_assignment(name)
+        if name not in have:
+            row.assignments.append(CourseAssignment(assignment=name))
+    session.flush()
+    log_event(logger, "course_registered", course=course, assignments=list(assignments))
+    return row
+
+
+def get_course(session: Session, course: str) -> Course:
+    row = session.get(Course, course)
+    if row is None:
+        raise NotFound(f"no course {course!r}; register it with `grader courses create {course}`")
+    return row
+
+
+def course_assignments(session: Session, course: str) -> list[str]:
+    return list(session.scalars(select(CourseAssignment.assignment).where(CourseAssignment.course_id == course)
+                                .order_by(CourseAssignment.assignment)))
+
+
+def require_assignment(session: Session, course: str, assignment: str) -> None:
+    """Assignment ids are scoped by course: one the course does not grade does not exist for it."""
+    if session.get(CourseAssignment, (course, assignment)) is None:
+        raise NotFound(f"course {course!r} has no assignment {assignment!r}")
+
+
+def _by_external_id(session: Session, upload: Upload) -> Submission | None:
+    return session.scalar(select(Submission).where(Submission.assignment == upload.assignment,
+                                                   Submission.external_id == upload.external_id))
+
+
+def _replay(existing: Submission, course: str, upload: Upload) -> Intake:
+    """The same key again is the same submission; the key reused for someone else is a conflict, not a merge."""
+    if existing.course != course or existing.student != upload.student.strip():
+        raise Conflict(f"external_id {upload.external_id!r} already names another submission "
+                       "(of another student or course); use a new external_id for a new submission")
+    return Intake(submission=existing, run=existing.runs[-1], duplicate=True)
+
+
+def submit_to_course(session: Session, *, course: str, upload: Upload, callback_url: str | None,
+                     max_bytes: int) -> Intake:
+    """Accept and queue an LMS upload, idempotent on (assignment, external_id) even under concurrent posts.
+
+    The loser of a race on the unique key gets an IntegrityError at insert; its savepoint is rolled back and
+    the winner's committed row is read and returned instead, so twenty identical posts make one submission.
+    """
+    require_assignment(session, course, upload.assignment)
+    upload = replace(upload, filename="".join(ch for ch in upload.filename if ch.isprintable()))
+    if callback_url is not None:
+        check_callback_url(callback_url)
+    existing = _by_external_id(session, upload)
+    if existing is not None:
+        return _replay(existing, course, upload)
+    try:
+        with session.begin_nested():
+            submission, run = accept_and_queue(session, upload, max_bytes=max_bytes)
+            submission.course = course
+            submission.callback_url = callback_url
+            session.flush()
+    except IntegrityError:
+        existing = _by_external_id(session, upload)
+        if existing is None:
+            raise
+        log_event(logger, "submission_race_lost", submission_id=existing.id, course=course)
+        return _replay(existing, course, upload)
+    return Intake(submission=submission, run=run, duplicate=False)
+
+
+def get_course_submission(session: Session, *, course: str | None, submission_id: str) -> Submission:
+    """A submission of the given course (None: staff at the server, any course); another course's is Forbidden."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound(f"no submission {submission_id}")
+    if course is not None and submission.course != course:
+        raise Forbidden("this submission belongs to another course than the token's")
+    return submission
+
+
+def regrade_submission(session: Session, *, course: str, submission_id: str) -> GradingRun:
+    """Queue a new run under today's rubric; one already waiting or running is returned instead of a second."""
+    submission = get_course_submission(session, course=course, submission_id=submission_id)
+    for run in submission.runs:
+        if run.status in (RunStatus.QUEUED.value, RunStatus.RUNNING.value):
+            return run
+    bundle = load_assignment(submission.assignment)
+    run = GradingRun(submission=submission, rubric_version=bundle.rubric.version, status=RunStatus.QUEUED.value)
+    session.add(run)
+    session.flush()
+    queue_run(session, run)
+    session.flush()
+    log_event(logger, "regrade_queued", submission_id=submission.id, run_id=run.id)
+    return run
+
+
+def resend_passback(session: Session, *, course: str | None, submission_id: str) -> Passback:
+    """Staff ask for the current score to be sent again: a fresh delivery with a fresh attempt budget."""
+    submission = get_course_submission(session, course=course, submission_id=submission_id)
+    if not submission.callback_url:
+        raise PassbackUnavailable("this submission has no callback_url to send its score to")
+    run = next((run for run in submission.runs if run.is_current and run.status == RunStatus.GRADED.value), None)
+    if run is None:
+        raise PassbackUnavailable("this submission has no graded result yet; it is sent when grading ends")
+    supersede_pending(session, submission.id)
+    row = new_passback(session, submission, run, "resend")
+    request_passback(session, run)
+    return row
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """A submission as its reader may see it: staff also get the passback deliveries."""
+
+    submission: Submission
+    passbacks: list[Passback]
+
+
+def read_submission(session: Session, *, principal: Principal, submission_id: str) -> SubmissionRecord:
+    """An LMS token reads its course's submissions (a rotated token still reads what the old one posted)."""
+    submission = get_course_submission(session, course=principal.course, submission_id=submission_id)
+    staff = principal.role == TokenRole.INSTRUCTOR
+    return SubmissionRecord(submission=submission, passbacks=passbacks_of(session, submission.id) if staff else [])

@@ -1,0 +1,72 @@
+"""The units of work a worker runs for one message: each composes claim, evaluation and storage, so the
+Celery task stays a one-line call and the same code can be driven by tests without a broker."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from grader.assignments.bundle import load_assignment
+from grader.config import Settings
+from grader.db import session_scope
+from grader.errors import GraderError, NotFound
+from grader.sandbox.runner import SandboxRunner, limits_from_settings
+from grader.services.claim import claim_run, fail_run, record_claimed
+from grader.services.passback import PassbackDelivery, deliver_passback
+from grader.services.queueing import Dispatcher, dispatching_scope, request_passback
+from grader.services.settle import evaluate_settled
+from grader.services.sweep import SweepReport, sweep_stale_runs
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What one worker process shares between messages: settings, the session factory, the sandbox, the sender.
+
+    Sessions are never shared: every unit of work opens its own from the factory.
+    """
+
+    settings: Settings
+    factory: sessionmaker[Session]
+    runner: Callable[[], SandboxRunner]
+    dispatch: Dispatcher
+
+
+def grade_queued_run(context: JobContext, run_id: str, *, worker: str, token: str) -> bool:
+    """Claim (one transaction), evaluate outside any transaction, store (another); True if this call stored it.
+
+    A run that is finished, held by a live worker, or out of attempts is left alone (the claim says why).
+    """
+    settings = context.settings
+    with session_scope(context.factory) as session:
+        claim = claim_run(session, run_id, worker=worker, token=token, lease_s=settings.run_lease_s,
+                          max_attempts=settings.run_max_attempts)
+    if claim is None:
+        return False
+    try:
+        bundle = load_assignment(claim.assignment)
+    except NotFound as exc:
+        raise GraderError(f"this worker does not have the assignment {claim.assignment!r}") from exc
+    evaluation = evaluate_settled(bundle, claim.content, claim.filename, context.runner(),
+                                  limits_from_settings(settings), max_bytes=settings.max_upload_kib * 1024)
+    with dispatching_scope(context.factory, context.dispatch) as session:
+        run = record_claimed(session, claim, evaluation, rubric_version=bundle.rubric.version)
+        if run is not None:
+            request_passback(session, run)
+    return run is not None
+
+
+def give_up_run(context: JobContext, run_id: str, reason: str) -> bool:
+    """After the last retry, or on a bug: the run ends `error` with the cause, visible and retryable by hand."""
+    with session_scope(context.factory) as session:
+        return fail_run(session, run_id, reason)
+
+
+def sweep(context: JobContext) -> SweepReport:
+    """One pass of the sweeper; the re-sends leave after its commit."""
+    with dispatching_scope(context.factory, context.dispatch) as session:
+        return sweep_stale_runs(session, lease_s=context.settings.run_lease_s)
+
+
+def passback(context: JobContext, run_id: str) -> PassbackDelivery:
+    with session_scope(context.factory) as session:
+        return deliver_passback(session, run_id)

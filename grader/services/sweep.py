@@ -1,0 +1,87 @@
+"""The sweeper: runs whose message was lost (Redis restarted empty, a worker killed, a crash before the send)
+are found by their lease and sent again, so every committed submission ends graded."""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from grader.logs import log_event
+from grader.models import GradingRun, RunStatus
+from grader.models.base import utcnow
+from grader.services.queueing import queue_run
+
+logger = logging.getLogger(__name__)
+SWEEP_BATCH = 1000
+MAX_IDLE_BACKOFF = 16
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one sweep re-sent: runs whose worker was lost, and queued runs whose message was lost."""
+
+    abandoned: list[str]
+    lost: list[str]
+
+
+def _locked(session: Session, condition: ColumnElement[bool]) -> list[GradingRun]:
+    """Oldest first; rows another sweeper or a claim holds are skipped, not waited for."""
+    query = select(GradingRun).where(condition).order_by(GradingRun.queued_at).limit(SWEEP_BATCH)
+    return list(session.scalars(query.with_for_update(skip_locked=True)))
+
+
+def _abandoned_runs(session: Session, now: datetime, cutoff: datetime) -> list[GradingRun]:
+    """Running past the lease: the worker died or lost its database; its late result would be refused.
+
+    A run without a lease was started in-process (`grader grade`) on this database; it gets the same bound.
+    """
+    expired = or_(GradingRun.lease_expires_at < now,
+                  and_(GradingRun.lease_expires_at.is_(None), GradingRun.started_at < cutoff))
+    return _locked(session, and_(GradingRun.status == RunStatus.RUNNING.value, expired))
+
+
+def _due_again(run: GradingRun, now: datetime, lease_s: float) -> bool:
+    """With no worker claiming anything, each re-send of a run waits twice as long as the last (up to 16
+    leases), so a queue left without workers for hours is not filled with copies of the same runs."""
+    sent = run.dispatched_at or run.queued_at
+    if sent.tzinfo is None:
+        sent = sent.replace(tzinfo=UTC)
+    wait = lease_s * min(2 ** max(run.dispatches - 1, 0), MAX_IDLE_BACKOFF)
+    return sent < now - timedelta(seconds=wait)
+
+
+def _lost_runs(session: Session, now: datetime, cutoff: datetime, lease_s: float) -> list[GradingRun]:
+    """Queued past the lease, and evidently without a message in the broker.
+
+    The queue is first in, first out: while workers are claiming, a queued run is lost only if a run sent
+    after it was already claimed, so a long but healthy backlog is never re-sent. When nothing was claimed
+    for a whole lease (the broker came back empty, or no worker is up), every overdue run is re-sent.
+    """
+    sent = func.coalesce(GradingRun.dispatched_at, GradingRun.queued_at)
+    overdue = and_(GradingRun.status == RunStatus.QUEUED.value, sent < cutoff)
+    if not session.scalar(select(exists().where(GradingRun.started_at >= cutoff))):
+        return [run for run in _locked(session, overdue) if _due_again(run, now, lease_s)]
+    passed = session.scalar(select(func.max(GradingRun.dispatched_at))
+                            .where(GradingRun.started_at >= cutoff, GradingRun.started_at >= GradingRun.dispatched_at))
+    return [] if passed is None else _locked(session, and_(overdue, sent < passed))
+
+
+def sweep_stale_runs(session: Session, *, lease_s: float, now: datetime | None = None) -> SweepReport:
+    """Re-queue abandoned runs and re-send lost ones; the messages go out after the caller's commit."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=lease_s)
+    lost = _lost_runs(session, now, cutoff, lease_s)
+    abandoned = _abandoned_runs(session, now, cutoff)
+    for run in abandoned:
+        run.status = RunStatus.QUEUED.value
+        run.lease_expires_at = None
+        run.claim_token = None
+    for run in lost + abandoned:
+        queue_run(session, run, now=now)
+    session.flush()
+    report = SweepReport(abandoned=[run.id for run in abandoned], lost=[run.id for run in lost])
+    if report.abandoned or report.lost:
+        log_event(logger, "sweep_resent", level=logging.WARNING, abandoned=report.abandoned, lost=report.lost)
+    return report

@@ -226,10 +226,9 @@ def launch(spec: Launch, env: dict[str, str], job: SandboxJob, cwd: str) -> Sand
             _stop(process, collected)
         if not _wait_exit(process.pid, EXIT_WAIT_S):
             _stop(process, collected)
-            _kill_group(process)
+        _kill_group(process)  # before the reap: until then the group's id cannot belong to anyone else
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = status
-        _kill_group(process)
     finally:
         for fd in (info_fd, collected.init_pidfd):
             if fd is not None:

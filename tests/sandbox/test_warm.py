@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from grader.assignments.bundle import load_assignment
 from grader.config import SandboxSettings, Settings
 from grader.sandbox.job import SandboxLimits, SandboxResult
 from grader.sandbox.launch import WALL_GRACE_S
 from grader.sandbox.runner import make_runner
 from grader.sandbox.warm_backend import WarmRunner
+from grader.services.evaluate import evaluate
 
 from .conftest import cell_job, printed, run_cell
 
+HONEST = Path(__file__).resolve().parents[1] / "data" / "hostile" / "honest.py"
 SLEEP = "import time\ntime.sleep(1.5)\nprint(1)"
 OBSERVE = """
 import builtins, ctypes, json, os, platform, resource, sys
@@ -97,6 +100,12 @@ def _init_pid(runner: WarmRunner) -> int:
     return pids[1]
 
 
+def _grade_honest(runner: WarmRunner, limits: SandboxLimits) -> dict[str, str]:
+    evaluation = evaluate(load_assignment("layers"), HONEST.read_bytes(), "layers_dev.py", runner, limits,
+                          max_bytes=512 * 1024)
+    return {item.item.id: item.verdict.status for item in evaluation.score.items}
+
+
 def test_nothing_of_a_job_reaches_the_next(warm: WarmRunner, limits: SandboxLimits) -> None:
     _, before = run_cell(warm, limits, OBSERVE)
     sandbox = _init_pid(warm)
@@ -105,6 +114,8 @@ def test_nothing_of_a_job_reaches_the_next(warm: WarmRunner, limits: SandboxLimi
     assert printed(mutated) == "mutated" and _init_pid(warm) == sandbox
     assert printed(after) == printed(before)
     assert printed(before)["tmp"] == ["work"] and printed(before)["work"] == [] and not printed(before)["allclose"]
+    run_cell(warm, limits, MUTATE)
+    assert set(_grade_honest(warm, limits).values()) == {"passed"} and _init_pid(warm) == sandbox
 
 
 def test_a_killed_or_stopped_zygote_is_replaced_and_the_job_still_graded(warm: WarmRunner,

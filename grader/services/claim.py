@@ -88,9 +88,13 @@ def record_claimed(session: Session, claim: Claim, evaluation: Evaluation, *, ru
     run.rubric_version = rubric_version
     record_evaluation(session, run, evaluation)
     session.flush()
+    return run
+
+
+def log_graded(run: GradingRun) -> None:
+    """Called once the result is committed: a commit that fails (a database outage) must not log a store."""
     log_event(logger, "run_graded", run_id=run.id, submission_id=run.submission_id, attempt=run.attempt,
               worker=run.worker, score=run.score, max_score=run.max_score)
-    return run
 
 
 def fail_run(session: Session, run_id: str, reason: str) -> bool:

@@ -11,7 +11,7 @@ from grader.config import Settings
 from grader.db import session_scope
 from grader.errors import GraderError, NotFound
 from grader.sandbox.runner import SandboxRunner, limits_from_settings
-from grader.services.claim import claim_run, fail_run, record_claimed
+from grader.services.claim import claim_run, fail_run, log_graded, record_claimed
 from grader.services.passback import PassbackDelivery, deliver_passback
 from grader.services.queueing import Dispatcher, dispatching_scope, request_passback
 from grader.services.settle import evaluate_settled
@@ -52,7 +52,10 @@ def grade_queued_run(context: JobContext, run_id: str, *, worker: str, token: st
         run = record_claimed(session, claim, evaluation, rubric_version=bundle.rubric.version)
         if run is not None:
             request_passback(session, run)
-    return run is not None
+    if run is None:
+        return False
+    log_graded(run)
+    return True
 
 
 def give_up_run(context: JobContext, run_id: str, reason: str) -> bool:

@@ -115,11 +115,10 @@ def passback_resend(submission_id: Annotated[str, typer.Argument(help="The submi
     factory = _factory(settings)
     try:
         with session_scope(factory) as session:
-            delivery_id = resend_passback(session, course=None, submission_id=submission_id).id
+            delivery_id = resend_passback(session, course=None, submission_id=submission_id, dispatch=False).id
+            outcome = deliver_passback(session, delivery_id, courier=courier_from_settings(settings))
     except GraderError as exc:
         _fail(exc)
-    with session_scope(factory) as session:
-        outcome = deliver_passback(session, delivery_id, courier=courier_from_settings(settings))
     if outcome is None:
         typer.echo(f"delivery {delivery_id} is being sent by another process")
         return

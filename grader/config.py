@@ -1,10 +1,11 @@
 """The one settings object: environment variables with the GRADER_ prefix are the truth."""
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path.home() / ".local" / "share" / "tinytorch-grader"
@@ -67,11 +68,19 @@ class Settings(BaseSettings):
     passback_max_attempts: int = Field(default=10, description="callback attempts before the delivery is given up")
     passback_relay_interval_s: float = Field(default=5.0,
                                              description="how often `grader passback relay` retries due rows")
+    passback_allowed_networks: list[str] = Field(
+        default_factory=list, description="private networks (CIDR, JSON list) a callback_url may reach; public "
+                                          "addresses are always allowed, loopback/private/link-local only if listed")
     submit_rate_per_minute: float = Field(default=60.0, description="sustained submissions per minute per API token")
     submit_burst: int = Field(default=30,
                               description="submissions one API token may post at once before it is throttled")
     ratelimit_url: str = Field(default="", description="Redis for the shared token buckets; empty: the broker when "
                                                        "it is Redis, else per process")
+    dashboard_secret: str = Field(default="", description="key that signs dashboard session cookies; empty: derived "
+                                  "from passback_secret (itself refused outside development when a placeholder)")
+    dashboard_cookie_secure: bool = Field(default=True, description="send dashboard cookies over HTTPS only; turn off "
+                                          "only to use the dashboard over plain http on a development machine")
+    dashboard_session_hours: float = Field(default=8.0, gt=0, description="how long a dashboard sign-in lasts")
     sandbox: SandboxSettings = Field(default_factory=lambda: SandboxSettings())
 
     @model_validator(mode="after")
@@ -81,6 +90,24 @@ class Settings(BaseSettings):
                                                   or len(self.passback_secret) < 16):
             raise ValueError("GRADER_PASSBACK_SECRET must be set to a random value of at least 16 characters "
                              f"outside development (environment is {self.environment!r})")
+        return self
+
+    @field_validator("passback_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, cidrs: list[str]) -> list[str]:
+        """A typo in a network must stop the server at start, not fail every upload later."""
+        for cidr in cidrs:
+            ipaddress.ip_network(cidr, strict=False)
+        return cidrs
+
+    @model_validator(mode="after")
+    def _refuse_weak_dashboard_secret(self) -> "Settings":
+        """A short explicit dashboard key would let anyone forge an instructor session, so refuse to start."""
+        if self.environment != "development" and self.dashboard_secret and (
+                self.dashboard_secret in PLACEHOLDER_SECRETS or len(self.dashboard_secret) < 16):
+            raise ValueError("GRADER_DASHBOARD_SECRET must be empty (derived from the passback secret) or a random "
+                             f"value of at least 16 characters outside development (environment is "
+                             f"{self.environment!r})")
         return self
 
     @property

@@ -6,6 +6,7 @@ from grader.api.errors import install_error_handlers
 from grader.api.limits import BodySizeLimit
 from grader.api.routes import assignments, batches, health, submissions
 from grader.config import Settings, get_settings
+from grader.dashboard.app import install_dashboard
 from grader.runtime_context import session_factory
 from grader.services.queueing import Dispatcher
 from grader.services.ratelimit import Buckets, buckets_for, submission_policy
@@ -41,4 +42,5 @@ def create_app(settings: Settings | None = None, *, dispatcher: Dispatcher | Non
     app.include_router(submissions.router, prefix="/api/v1")
     app.include_router(assignments.router, prefix="/api/v1")
     app.include_router(batches.router, prefix="/api/v1")
+    install_dashboard(app)
     return app

@@ -55,7 +55,7 @@ def _answer(status: int, body: ErrorBody, headers: dict[str, str] | None = None)
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-def _domain_status(exc: GraderError) -> tuple[int, str]:
+def domain_status(exc: GraderError) -> tuple[int, str]:
     if isinstance(exc, Rejected):
         return REJECTION_STATUS.get(exc.code, 422), exc.code
     for kind, status, code in DOMAIN_STATUS:
@@ -67,7 +67,7 @@ def _domain_status(exc: GraderError) -> tuple[int, str]:
 async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
     """Expected outcomes (a rejected upload, a wrong token, a replayed conflict) are never a 500."""
     assert isinstance(exc, GraderError)
-    status, code = _domain_status(exc)
+    status, code = domain_status(exc)
     headers = {}
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"

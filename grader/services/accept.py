@@ -21,6 +21,7 @@ class Upload:
     student: str
     assignment: str
     external_id: str | None = None
+    course: str | None = None
 
 
 def validate_upload(upload: Upload, *, max_bytes: int) -> None:
@@ -36,6 +37,7 @@ def accept_submission(session: Session, upload: Upload, *, max_bytes: int) -> tu
     """Store the bytes and a queued run; an LMS retry with the same external id gets the same submission."""
     if upload.external_id:
         existing = session.scalar(select(Submission).where(
+            Submission.course.is_(None) if upload.course is None else Submission.course == upload.course,
             Submission.assignment == upload.assignment, Submission.external_id == upload.external_id))
         if existing is not None:
             return existing, existing.runs[-1]
@@ -44,7 +46,7 @@ def accept_submission(session: Session, upload: Upload, *, max_bytes: int) -> tu
     submission = Submission(
         assignment=bundle.name, student=upload.student.strip(), filename=upload.filename[:255] or "layers_dev.py",
         content=upload.content, sha256=hashlib.sha256(upload.content).hexdigest(), size_bytes=len(upload.content),
-        external_id=upload.external_id,
+        external_id=upload.external_id, course=upload.course,
     )
     run = GradingRun(submission=submission, rubric_version=bundle.rubric.version, status=RunStatus.QUEUED.value)
     session.add_all([submission, run])

@@ -14,6 +14,7 @@ from grader.errors import GraderError, NotFound, Rejected
 from grader.logs import log_event
 from grader.models import Course, CourseAssignment, GradingRun, Passback, RunStatus, Submission, TokenRole
 from grader.services.accept import Upload
+from grader.services.callback_guard import CallbackPolicy, check_callback_host
 from grader.services.outbox import new_passback, passbacks_of, supersede_pending
 from grader.services.queueing import accept_and_queue, queue_run, request_passback
 from grader.services.tokens import Forbidden, Principal
@@ -40,7 +41,7 @@ class Intake:
     duplicate: bool
 
 
-def check_callback_url(url: str) -> None:
+def check_callback_url(url: str, policy: CallbackPolicy) -> None:
     """An absolute http(s) URL without credentials: the grader POSTs the signed score there and follows no redirect."""
     try:
         parts = urlsplit(url)
@@ -51,6 +52,7 @@ def check_callback_url(url: str) -> None:
     if len(url) > 2048 or not usable:
         raise Rejected("callback_url must be an absolute http:// or https:// URL of at most 2048 characters, "
                        "without user:password@", code="invalid_callback_url")
+    check_callback_host(parts.hostname or "", policy)
 
 
 def create_course(session: Session, course: str, *, assignments: tuple[str, ...] = DEFAULT_ASSIGNMENTS) -> Course:
@@ -87,31 +89,32 @@ def require_assignment(session: Session, course: str, assignment: str) -> None:
         raise NotFound(f"course {course!r} has no assignment {assignment!r}")
 
 
-def _by_external_id(session: Session, upload: Upload) -> Submission | None:
-    return session.scalar(select(Submission).where(Submission.assignment == upload.assignment,
+def _by_external_id(session: Session, course: str, upload: Upload) -> Submission | None:
+    return session.scalar(select(Submission).where(Submission.course == course,
+                                                   Submission.assignment == upload.assignment,
                                                    Submission.external_id == upload.external_id))
 
 
 def _replay(existing: Submission, course: str, upload: Upload) -> Intake:
     """The same key again is the same submission; the key reused for someone else is a conflict, not a merge."""
     if existing.course != course or existing.student != upload.student.strip():
-        raise Conflict(f"external_id {upload.external_id!r} already names another submission "
-                       "(of another student or course); use a new external_id for a new submission")
+        raise Conflict(f"external_id {upload.external_id!r} already names another student's submission in this "
+                       "course; use a new external_id for a new submission")
     return Intake(submission=existing, run=existing.runs[-1], duplicate=True)
 
 
 def submit_to_course(session: Session, *, course: str, upload: Upload, callback_url: str | None,
-                     max_bytes: int) -> Intake:
+                     max_bytes: int, callback_policy: CallbackPolicy | None = None) -> Intake:
     """Accept and queue an LMS upload, idempotent on (assignment, external_id) even under concurrent posts.
 
     The loser of a race on the unique key gets an IntegrityError at insert; its savepoint is rolled back and
     the winner's committed row is read and returned instead, so twenty identical posts make one submission.
     """
     require_assignment(session, course, upload.assignment)
-    upload = replace(upload, filename="".join(ch for ch in upload.filename if ch.isprintable()))
+    upload = replace(upload, filename="".join(ch for ch in upload.filename if ch.isprintable()), course=course)
     if callback_url is not None:
-        check_callback_url(callback_url)
-    existing = _by_external_id(session, upload)
+        check_callback_url(callback_url, callback_policy or CallbackPolicy())
+    existing = _by_external_id(session, course, upload)
     if existing is not None:
         return _replay(existing, course, upload)
     try:
@@ -121,7 +124,7 @@ def submit_to_course(session: Session, *, course: str, upload: Upload, callback_
             submission.callback_url = callback_url
             session.flush()
     except IntegrityError:
-        existing = _by_external_id(session, upload)
+        existing = _by_external_id(session, course, upload)
         if existing is None:
             raise
         log_event(logger, "submission_race_lost", submission_id=existing.id, course=course)
@@ -155,8 +158,11 @@ def regrade_submission(session: Session, *, course: str, submission_id: str) -> 
     return run
 
 
-def resend_passback(session: Session, *, course: str | None, submission_id: str) -> Passback:
-    """Staff ask for the current score to be sent again: a fresh delivery with a fresh attempt budget."""
+def resend_passback(session: Session, *, course: str | None, submission_id: str, dispatch: bool = True) -> Passback:
+    """Staff ask for the current score to be sent again: a fresh delivery with a fresh attempt budget.
+
+    With dispatch=False the caller sends it itself in this transaction, so no worker can pick it up first.
+    """
     submission = get_course_submission(session, course=course, submission_id=submission_id)
     if not submission.callback_url:
         raise PassbackUnavailable("this submission has no callback_url to send its score to")
@@ -165,7 +171,8 @@ def resend_passback(session: Session, *, course: str | None, submission_id: str)
         raise PassbackUnavailable("this submission has no graded result yet; it is sent when grading ends")
     supersede_pending(session, submission.id)
     row = new_passback(session, submission, run, "resend")
-    request_passback(session, run)
+    if dispatch:
+        request_passback(session, run)
     return row
 
 

@@ -18,6 +18,7 @@ from grader.config import Settings
 from grader.logs import log_event
 from grader.models import GradingRun, Passback, PassbackStatus, RunStatus, Submission
 from grader.models.base import new_id, utcnow
+from grader.services.callback_guard import CallbackPolicy, CallbackRefused, PinnedTransport
 from grader.services.results import student_message
 
 SIGNATURE_HEADER = "X-Grader-Signature"
@@ -81,7 +82,9 @@ class PassbackOutcome:
 
 def courier_from_settings(settings: Settings, client: httpx.Client | None = None) -> Courier:
     """Redirects are never followed: a score goes to the URL the LMS gave, or nowhere."""
+    policy = CallbackPolicy.from_cidrs(settings.passback_allowed_networks)
     client = client or httpx.Client(timeout=settings.passback_timeout_s, follow_redirects=False,
+                                    transport=PinnedTransport(policy),
                                     headers={"User-Agent": "tinytorch-grader-passback/1"})
     return Courier(secret=settings.passback_secret.encode("utf-8"), client=client,
                    retry_base_s=settings.passback_retry_base_s, retry_max_s=settings.passback_retry_max_s,
@@ -147,20 +150,33 @@ def _retry_delay_s(courier: Courier, attempts: int) -> float:
     return ceiling * random.uniform(0.5, 1.0)
 
 
-def _post(courier: Courier, row: Passback) -> tuple[int | None, str | None]:
+@dataclass(frozen=True)
+class _Answer:
+    """What one POST got: an HTTP code, or none; an error unless 2xx; whether trying again could help."""
+
+    code: int | None
+    error: str | None
+    retryable: bool
+
+
+def _post(courier: Courier, row: Passback) -> _Answer:
     body = row.body.encode("utf-8")
     try:
         response = courier.client.post(row.callback_url, content=body,
                                        headers=signed_headers(courier.secret, body, row.id))
+    except CallbackRefused as exc:
+        return _Answer(None, f"refused: {exc}"[:500], retryable=False)
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500]
+        return _Answer(None, f"{type(exc).__name__}: {exc}"[:500], retryable=True)
+    code = response.status_code
     if response.is_success:
-        return response.status_code, None
-    return response.status_code, f"the LMS answered HTTP {response.status_code}"
+        return _Answer(code, None, retryable=False)
+    return _Answer(code, f"the LMS answered HTTP {code}", retryable=code >= 500 or code in RETRYABLE_CODES)
 
 
-def _settle(courier: Courier, row: Passback, code: int | None, error: str | None, now: datetime) -> None:
+def _settle(courier: Courier, row: Passback, answer: _Answer, now: datetime) -> None:
     """Delivered on 2xx; retried on no answer, 408/425/429 or 5xx until the bound; any other answer is final."""
+    code, error, retryable = answer.code, answer.error, answer.retryable
     row.attempts += 1
     row.last_attempt_at = now
     row.last_status_code = code
@@ -168,7 +184,6 @@ def _settle(courier: Courier, row: Passback, code: int | None, error: str | None
     if error is None:
         row.status, row.delivered_at, row.next_attempt_at = PassbackStatus.DELIVERED.value, now, None
         return
-    retryable = code is None or code >= 500 or code in RETRYABLE_CODES
     if retryable and row.attempts < courier.max_attempts:
         row.next_attempt_at = now + timedelta(seconds=_retry_delay_s(courier, row.attempts))
         return
@@ -188,8 +203,7 @@ def _deliver_locked(session: Session, row: Passback, courier: Courier, now: date
     if run is None or not run.is_current or run.status != RunStatus.GRADED.value:
         row.status, row.next_attempt_at = PassbackStatus.SUPERSEDED.value, None
     else:
-        code, error = _post(courier, row)
-        _settle(courier, row, code, error, now)
+        _settle(courier, row, _post(courier, row), now)
     session.flush()
     log_event(logger, "passback_attempt", level=logging.INFO if row.status != "failed" else logging.WARNING,
               delivery_id=row.id, run_id=row.run_id, status=row.status, attempts=row.attempts,

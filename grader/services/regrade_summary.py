@@ -155,3 +155,15 @@ def finish_if_ended(session: Session, batch: RegradeBatch, progress: BatchProgre
     batch.summary = compute_summary(session, batch).model_dump(mode="json")
     batch.finished_at = now
     session.flush()
+
+
+def finish_ended_batches(session: Session, now: datetime) -> list[str]:
+    """The sweeper's pass: a batch nobody is watching still gets its summary stored soon after it ends."""
+    open_batches = session.scalars(select(RegradeBatch).where(RegradeBatch.summary.is_(None))
+                                   .order_by(RegradeBatch.created_at).with_for_update(skip_locked=True))
+    finished = []
+    for batch in open_batches:
+        finish_if_ended(session, batch, batch_progress(session, batch.id), now)
+        if batch.summary is not None:
+            finished.append(batch.id)
+    return finished

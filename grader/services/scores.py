@@ -1,5 +1,7 @@
 """Read-only aggregate queries for people: assignments with counts by status, per-student scores, statistics."""
 
+import csv
+import io
 import statistics
 from collections import defaultdict
 from datetime import datetime
@@ -98,13 +100,14 @@ class AssignmentStats(BaseModel):
 
 
 def _counts(session: Session, course: str, assignment: str) -> tuple[StatusCounts, int, int]:
-    """Statuses of each submission's newest run, plus submission and student totals."""
+    """Statuses of each submission's newest run (a preview run changes nothing yet), plus the totals."""
     newest = (select(GradingRun.status.label("status"), func.row_number().over(
         partition_by=GradingRun.submission_id, order_by=(GradingRun.queued_at.desc(), GradingRun.id.desc()))
         .label("rank")).join(Submission, Submission.id == GradingRun.submission_id)
-        .where(Submission.course == course, Submission.assignment == assignment).subquery())
+        .where(Submission.course == course, Submission.assignment == assignment,
+               GradingRun.preview.is_(False)).subquery())
     by_status: dict[str, int] = dict(session.execute(select(newest.c.status, func.count()).where(newest.c.rank == 1)
-                                     .group_by(newest.c.status)).tuples().all())
+                                     .group_by(newest.c.status)).all())
     totals = session.execute(select(func.count(Submission.id), func.count(func.distinct(Submission.student)))
                              .where(Submission.course == course, Submission.assignment == assignment)).one()
     return StatusCounts(**{key: by_status.get(key, 0) for key in StatusCounts.model_fields}), totals[0], totals[1]
@@ -142,7 +145,7 @@ def student_scores(session: Session, *, course: str, assignment: str) -> list[Sc
         select(Submission.id, Submission.student, Submission.created_at, GradingRun.score, GradingRun.integrity_flags)
         .outerjoin(GradingRun, _graded_join())
         .where(Submission.course == course, Submission.assignment == assignment)
-        .order_by(Submission.student, Submission.created_at, Submission.id)).tuples().all()
+        .order_by(Submission.student, Submission.created_at, Submission.id)).all()
     by_student: dict[str, list[tuple[str, datetime, float | None, list[str] | None]]] = defaultdict(list)
     for submission_id, student, created_at, score, flags in rows:
         by_student[student].append((submission_id, created_at, score, flags))
@@ -157,11 +160,29 @@ def student_scores(session: Session, *, course: str, assignment: str) -> list[Sc
     return result
 
 
+CSV_HEADER = ("student_id", "score", "max_score")
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def gradebook_rows(rows: list[ScoreRow], policy: ScorePolicy) -> list[tuple[str, str, str]]:
     """(student id, score, max) for a gradebook import; a student with nothing graded yet has an empty score."""
     picked = [(row.student, row.latest_score if policy == "latest" else row.best_score, row.max_score)
               for row in rows]
-    return [(student, "" if score is None else f"{score:g}", f"{top:g}") for student, score, top in picked]
+    return [(inert_cell(student), "" if score is None else f"{score:g}", f"{top:g}") for student, score, top in picked]
+
+
+def inert_cell(text: str) -> str:
+    """A spreadsheet must show a student id, never evaluate it: a leading =, +, -, @ is quoted away."""
+    return "'" + text if text.startswith(FORMULA_LEADS) else text
+
+
+def gradebook_csv(rows: list[ScoreRow], policy: ScorePolicy) -> str:
+    """The gradebook CSV the API and the dashboard both serve, byte for byte."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(gradebook_rows(rows, policy))
+    return buffer.getvalue()
 
 
 def _histogram(scores: list[float], max_score: float) -> list[HistogramBin]:
@@ -190,7 +211,7 @@ def assignment_stats(session: Session, *, course: str, assignment: str) -> Assig
     per_item = {item_id: (graded, passed or 0) for item_id, graded, passed in session.execute(
         select(ItemResult.item_id, func.count(), func.sum(case((ItemResult.status == "passed", 1), else_=0)))
         .where(ItemResult.run_id.in_(select(latest.c.run_id)))  # type: ignore[attr-defined]
-        .group_by(ItemResult.item_id)).tuples()}
+        .group_by(ItemResult.item_id))}
     items = []
     for item in rubric.items:
         graded, passed = per_item.get(item.id, (0, 0))

@@ -2,7 +2,7 @@
 are found by their lease and sent again, so every committed submission ends graded."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
@@ -12,6 +12,7 @@ from grader.logs import log_event
 from grader.models import GradingRun, RunStatus
 from grader.models.base import utcnow
 from grader.services.queueing import queue_run
+from grader.services.regrade_summary import finish_ended_batches
 
 logger = logging.getLogger(__name__)
 SWEEP_BATCH = 1000
@@ -24,6 +25,7 @@ class SweepReport:
 
     abandoned: list[str]
     lost: list[str]
+    finished_batches: list[str] = field(default_factory=list)
 
 
 def _locked(session: Session, condition: ColumnElement[bool]) -> list[GradingRun]:
@@ -81,7 +83,10 @@ def sweep_stale_runs(session: Session, *, lease_s: float, now: datetime | None =
     for run in lost + abandoned:
         queue_run(session, run, now=now)
     session.flush()
-    report = SweepReport(abandoned=[run.id for run in abandoned], lost=[run.id for run in lost])
+    report = SweepReport(abandoned=[run.id for run in abandoned], lost=[run.id for run in lost],
+                         finished_batches=finish_ended_batches(session, now))
     if report.abandoned or report.lost:
         log_event(logger, "sweep_resent", level=logging.WARNING, abandoned=report.abandoned, lost=report.lost)
+    if report.finished_batches:
+        log_event(logger, "regrade_batches_finished", batches=report.finished_batches)
     return report

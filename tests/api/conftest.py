@@ -72,10 +72,14 @@ def api_database(postgres_server_url: str) -> Iterator[str]:
         yield url
 
 
+LOCAL_LMS_NETWORK = "127.0.0.0/8"
+
+
 def api_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"database_url": database_url, "broker_url": redis_url(API_REDIS_DB),
                               "passback_secret": PASSBACK_SECRET, "submit_rate_per_minute": 60_000.0,
-                              "submit_burst": 10_000, "passback_retry_base_s": 0.01, "passback_max_attempts": 3}
+                              "submit_burst": 10_000, "passback_retry_base_s": 0.01, "passback_max_attempts": 3,
+                              "passback_allowed_networks": [LOCAL_LMS_NETWORK]}
     values.update(overrides)
     return Settings(**values)
 

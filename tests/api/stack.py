@@ -6,12 +6,11 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,24 +22,9 @@ import redis
 from grader.db import make_engine
 from grader.migrate import upgrade
 from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.stack.processes import free_port, wait_until
 
 GRADER = [sys.executable, "-m", "grader"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], bool], *, timeout_s: float, what: str, poll_s: float = 0.2) -> None:
-    """Poll until true; a stack that does not come up is a failure, never a skip."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(poll_s)
-    raise AssertionError(f"{what} within {timeout_s:.0f} s")
 
 
 @dataclass(frozen=True)
@@ -182,7 +166,8 @@ def api_stack(admin_url: str, log_dir: Path, *, broker_url: str, secret: str,
         redis.Redis.from_url(broker_url).flushdb()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
         env.update(GRADER_DATABASE_URL=url, GRADER_BROKER_URL=broker_url, GRADER_HOME=str(log_dir / "home"),
-                   GRADER_PASSBACK_SECRET=secret, **(extra_env or {}))
+                   GRADER_PASSBACK_SECRET=secret, GRADER_PASSBACK_ALLOWED_NETWORKS='["127.0.0.0/8"]',
+                   **(extra_env or {}))
         stack = ApiStack(database_url=url, log_dir=log_dir, env=env)
         yield stack
     finally:

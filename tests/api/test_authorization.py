@@ -27,7 +27,7 @@ class Endpoint:
 
 
 ENDPOINTS = [
-    Endpoint("POST", "/api/v1/submissions", "lms", 202, 409),
+    Endpoint("POST", "/api/v1/submissions", "lms", 202, 202),
     Endpoint("GET", "/api/v1/submissions/{sid}", None, 200, 403),
     Endpoint("POST", "/api/v1/submissions/{sid}/passback", "instructor", 202, 403),
     Endpoint("POST", "/api/v1/submissions/{sid}/regrade", "instructor", 202, 403),

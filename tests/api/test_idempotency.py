@@ -11,7 +11,7 @@ from grader.db import session_scope
 from grader.models import GradingRun, Submission
 from grader.services.accept import Upload
 from grader.services.courses import submit_to_course
-from tests.api.conftest import MAX_BYTES, ApiWorld
+from tests.api.conftest import MAX_BYTES, ApiWorld, submit
 from tests.conftest import EXAMPLE_SOLUTION
 
 CONCURRENT_POSTS = 20
@@ -68,3 +68,16 @@ def test_the_loser_of_an_insert_race_reads_the_winner(world: ApiWorld) -> None:
     thread.join(10)
     assert loser_result == {"id": winner_id, "duplicate": True}
     assert _counts(world.factory, world.course) == (1, 1)
+
+
+def test_an_external_id_is_scoped_to_its_course(world: ApiWorld) -> None:
+    """Two LMS instances may number their submissions alike; within one course the key names one student's upload."""
+    mine = submit(world.client, world.tokens["lms"], external_id="lms-12-1", student="s1")
+    theirs = submit(world.client, world.tokens["other_lms"], external_id="lms-12-1", student="s1")
+    assert (mine.status_code, theirs.status_code) == (202, 202)
+    assert mine.json()["id"] != theirs.json()["id"] and not theirs.json()["duplicate"]
+    again = submit(world.client, world.tokens["lms"], external_id="lms-12-1", student="s1")
+    assert again.json()["id"] == mine.json()["id"] and again.json()["duplicate"]
+    someone_else = submit(world.client, world.tokens["lms"], external_id="lms-12-1", student="s2")
+    assert someone_else.status_code == 409 and "another student" in someone_else.json()["detail"]
+    assert _counts(world.factory, world.course) == (1, 1) and _counts(world.factory, world.other) == (1, 1)

@@ -3,11 +3,13 @@
 import csv
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
+from grader.services.scores import ScoreRow, gradebook_csv
 from tests.api.conftest import ApiWorld, build_world, grade_now, submit
 from tests.conftest import EXAMPLE_SOLUTION, SUBMISSIONS
 
@@ -100,3 +102,15 @@ def test_unknown_assignment_is_404_everywhere(classroom: ApiWorld) -> None:
     response = classroom.client.get("/api/v1/assignments/layers/scores?format=xml",
                                     headers=classroom.headers("instructor"))
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(("student", "cell"), [
+    ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"), ("+1", "'+1"), ("-2", "'-2"),
+    ("@SUM(A1)", "'@SUM(A1)"), ("alice", "alice"), ("o'neil", "o'neil"),
+])
+def test_gradebook_csv_never_carries_a_formula(student: str, cell: str) -> None:
+    """A student id an LMS sends is text in the export: a spreadsheet opening the CSV must not evaluate it."""
+    row = ScoreRow(student=student, submissions=1, graded=1, latest_score=90, best_score=90, max_score=90,
+                   latest_submission_id="s", latest_submitted_at=datetime.now(UTC), flags=[])
+    rows = list(csv.reader(io.StringIO(gradebook_csv([row], "latest"))))
+    assert rows == [["student_id", "score", "max_score"], [cell, "90", "90"]]

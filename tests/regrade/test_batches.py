@@ -5,10 +5,12 @@ from sqlalchemy import func, select
 
 from grader.assignments.bundle import load_assignment
 from grader.db import session_scope
-from grader.models import GradingRun
+from grader.models import GradingRun, RegradeBatch
 from grader.services.courses import Conflict
 from grader.services.queueing import Dispatch, dispatching_scope
 from grader.services.regrade import publish_batch, rollback_batch
+from grader.services.scores import list_assignments
+from grader.services.sweep import sweep_stale_runs
 from tests.regrade.conftest import Classroom
 
 
@@ -101,3 +103,32 @@ def test_publish_and_rollback_refuse_the_wrong_state(classroom: Classroom) -> No
         publish_batch(session, batch_id)
     with pytest.raises(Conflict), session_scope(classroom.factory) as session:
         publish_batch(session, batch_id)
+
+
+def test_the_sweeper_stores_the_summary_of_a_batch_nobody_reads(classroom: Classroom) -> None:
+    """The summary does not wait for a reader: the periodic sweep stores it once the last run has finished."""
+    class_of_four(classroom)
+    batch_id = classroom.start()
+    with session_scope(classroom.factory) as session:
+        assert batch_id not in sweep_stale_runs(session, lease_s=3600).finished_batches, "it is still running"
+    for run_id in classroom.batch_runs(batch_id):
+        classroom.grade(run_id)
+    with session_scope(classroom.factory) as session:
+        assert batch_id in sweep_stale_runs(session, lease_s=3600).finished_batches
+    with session_scope(classroom.factory) as session:
+        batch = session.get(RegradeBatch, batch_id)
+        assert batch is not None and batch.finished_at is not None
+        assert batch.summary is not None and (batch.summary["up"], batch.summary["down"]) == (1, 1)
+    with session_scope(classroom.factory) as session:
+        assert batch_id not in sweep_stale_runs(session, lease_s=3600).finished_batches, "stored once"
+
+
+def test_a_preview_batch_leaves_the_status_counts_alone(classroom: Classroom) -> None:
+    """Counts by status describe what students have; a preview's queued runs are not theirs yet."""
+    class_of_four(classroom)
+    with session_scope(classroom.factory) as session:
+        before = list_assignments(session, course=classroom.course)[0].counts
+    classroom.start(preview=True)
+    with session_scope(classroom.factory) as session:
+        during = list_assignments(session, course=classroom.course)[0].counts
+    assert during == before and during.queued == 0

@@ -1,7 +1,5 @@
 """Assignments of the token's course: rubric and counts, per-student scores (JSON or gradebook CSV), statistics."""
 
-import csv
-import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -17,7 +15,7 @@ from grader.services.scores import (
     ScoreRow,
     assignment_detail,
     assignment_stats,
-    gradebook_rows,
+    gradebook_csv,
     list_assignments,
     student_scores,
 )
@@ -25,7 +23,6 @@ from grader.services.scores import (
 router = APIRouter(prefix="/assignments", tags=["assignments"])
 AssignmentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$",
                                    description="an assignment of the token's course, e.g. `layers`")]
-CSV_HEADER = ("student_id", "score", "max_score")
 
 
 class ScoreTable(BaseModel):
@@ -59,12 +56,8 @@ def get_scores(
     rows = student_scores(session, course=principal.course, assignment=assignment_id)
     if format == "json":
         return ScoreTable(course=principal.course, assignment=assignment_id, students=rows)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(gradebook_rows(rows, policy))
     filename = f"{principal.course}-{assignment_id}-scores.csv"
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+    return Response(gradebook_csv(rows, policy), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -18,6 +18,7 @@ from grader.api.schemas import (
 )
 from grader.models import TokenRole
 from grader.services.accept import Upload
+from grader.services.callback_guard import CallbackPolicy
 from grader.services.courses import read_submission, regrade_submission, resend_passback, submit_to_course
 
 router = APIRouter(prefix="/submissions", tags=["submissions"])
@@ -51,7 +52,8 @@ def post_submission(
     upload = Upload(content=file.file.read(), filename=file.filename or "", student=student,
                     assignment=assignment, external_id=external_id)
     intake = submit_to_course(session, course=principal.course, upload=upload, callback_url=callback_url or None,
-                              max_bytes=max_bytes)
+                              max_bytes=max_bytes,
+                              callback_policy=CallbackPolicy.from_cidrs(settings.passback_allowed_networks))
     response.headers["Location"] = f"{API_PREFIX}/submissions/{intake.submission.id}"
     return SubmissionAccepted.build(intake)
 

@@ -1,0 +1,1 @@
+"""The instructor dashboard: server-rendered pages over the same domain functions as the API."""

@@ -1,0 +1,69 @@
+"""Everything the submission page shows, gathered from the API's instructor view and the stored file."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grader.api.schemas import InstructorSubmissionView, RunView, instructor_view
+from grader.assignments.bundle import load_assignment
+from grader.dashboard.charts import Sparkline, sparkline
+from grader.dashboard.code import CodeListing, code_listing
+from grader.models import GradingRun, RunStatus, Submission
+from grader.services.courses import read_submission
+from grader.services.tokens import Principal
+
+STUDENT_HISTORY_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class SiblingSubmission:
+    """Another submission of the same student and assignment, for their history at a glance."""
+
+    id: str
+    created_at: datetime
+    status: str
+    score: float | None
+
+
+@dataclass(frozen=True)
+class SubmissionPage:
+    """The submission, the run whose results are shown (current graded, else newest), and what to draw."""
+
+    view: InstructorSubmissionView
+    shown: RunView | None
+    runs_newest_first: list[RunView]
+    code: CodeListing
+    history: Sparkline
+    siblings: list[SiblingSubmission]
+    can_resend: bool
+
+
+def _siblings(session: Session, submission: Submission) -> list[SiblingSubmission]:
+    """The student's submissions of this assignment in the course, newest first, with their current score."""
+    rows = session.execute(
+        select(Submission.id, Submission.created_at, GradingRun.status, GradingRun.score)
+        .outerjoin(GradingRun, (GradingRun.submission_id == Submission.id) & GradingRun.is_current)
+        .where(Submission.course == submission.course, Submission.assignment == submission.assignment,
+               Submission.student == submission.student)
+        .order_by(Submission.created_at.desc(), Submission.id.desc()).limit(STUDENT_HISTORY_LIMIT)).all()
+    return [SiblingSubmission(id=sid, created_at=created, status=status or "not graded", score=score)
+            for sid, created, status, score in rows]
+
+
+def submission_page(session: Session, *, principal: Principal, submission_id: str, max_bytes: int) -> SubmissionPage:
+    record = read_submission(session, principal=principal, submission_id=submission_id)
+    submission = record.submission
+    view = instructor_view(submission, record.passbacks)
+    by_id = {run.id: run for run in view.runs}
+    shown = by_id.get(view.current_run_id or "") or (view.runs[-1] if view.runs else None)
+    bundle = load_assignment(submission.assignment)
+    graded = [(run.id, run.score) for run in view.runs
+              if run.status == RunStatus.GRADED.value and run.score is not None]
+    return SubmissionPage(
+        view=view, shown=shown, runs_newest_first=list(reversed(view.runs)),
+        code=code_listing(submission.content, submission.filename, bundle, max_bytes=max_bytes),
+        history=sparkline(graded, max_score=bundle.rubric.max_score),  # type: ignore[arg-type]
+        siblings=_siblings(session, submission),
+        can_resend=bool(view.callback_url) and view.current_run_id is not None)

@@ -1,0 +1,130 @@
+"""Queries the dashboard pages need beyond the API's; every score number comes from grader.services.scores."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from grader.models import GradingRun, RegradeBatch, RunStatus, Submission
+from grader.services.regrade import UNFINISHED
+from grader.services.scores import (
+    AssignmentStats,
+    AssignmentSummary,
+    ItemStats,
+    ScoreRow,
+    assignment_stats,
+    list_assignments,
+    student_scores,
+)
+
+SortKey = Literal["student", "latest", "best", "submissions", "flags", "errors"]
+SORT_KEYS: tuple[SortKey, ...] = ("student", "latest", "best", "submissions", "flags", "errors")
+RECENT_BATCHES = 5
+
+
+@dataclass(frozen=True)
+class AssignmentLine:
+    """One row of the assignments table: the API's summary and statistics, plus the last activity."""
+
+    summary: AssignmentSummary
+    mean: float | None
+    median: float | None
+    last_activity: datetime | None
+
+
+@dataclass(frozen=True)
+class StudentLine:
+    """One student of the table: the API's score row and how many of their submissions ended in error."""
+
+    row: ScoreRow
+    errors: int
+
+    def value(self, key: SortKey) -> str | float | int | None:
+        row = self.row
+        values: dict[str, str | float | int | None] = {
+            "student": row.student, "latest": row.latest_score, "best": row.best_score,
+            "submissions": row.submissions, "flags": len(row.flags), "errors": self.errors}
+        return values[key]
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """A rubric item's pass rate, and whether it is the one the most students fail (ties: all of them)."""
+
+    item: ItemStats
+    weakest: bool
+
+
+def _last_activity(session: Session, course: str, assignment: str) -> datetime | None:
+    """The newest submission or finished run of the assignment in the course."""
+    where = and_(Submission.course == course, Submission.assignment == assignment)
+    submitted = session.scalar(select(func.max(Submission.created_at)).where(where))
+    finished = session.scalar(select(func.max(GradingRun.finished_at))
+                              .join(Submission, Submission.id == GradingRun.submission_id).where(where))
+    moments = [moment for moment in (submitted, finished) if moment is not None]
+    return max(moments) if moments else None
+
+
+def assignment_lines(session: Session, *, course: str) -> list[AssignmentLine]:
+    lines = []
+    for summary in list_assignments(session, course=course):
+        stats = assignment_stats(session, course=course, assignment=summary.id)
+        lines.append(AssignmentLine(summary=summary, mean=stats.mean, median=stats.median,
+                                    last_activity=_last_activity(session, course, summary.id)))
+    return lines
+
+
+def item_lines(stats: AssignmentStats) -> list[ItemLine]:
+    rates = [item.pass_rate for item in stats.items if item.pass_rate is not None]
+    lowest = min(rates) if rates else None
+    return [ItemLine(item=item, weakest=lowest is not None and item.pass_rate == lowest) for item in stats.items]
+
+
+def _errors_by_student(session: Session, course: str, assignment: str) -> dict[str, int]:
+    """Per student, the submissions whose newest run (previews aside) ended `error`."""
+    newest = (select(Submission.student.label("student"), GradingRun.status.label("status"),
+                     func.row_number().over(partition_by=GradingRun.submission_id,
+                                            order_by=(GradingRun.queued_at.desc(), GradingRun.id.desc()))
+                     .label("rank"))
+              .join(Submission, Submission.id == GradingRun.submission_id)
+              .where(Submission.course == course, Submission.assignment == assignment,
+                     GradingRun.preview.is_(False)).subquery())
+    rows = session.execute(select(newest.c.student, func.count())
+                           .where(newest.c.rank == 1, newest.c.status == RunStatus.ERROR.value)
+                           .group_by(newest.c.student)).all()
+    return {student: count for student, count in rows}
+
+
+def _sorted(lines: list[StudentLine], key: SortKey, descending: bool) -> list[StudentLine]:
+    """Sorted by the column; students without a value (nothing graded) always come last."""
+    present = [line for line in lines if line.value(key) is not None]
+    missing = [line for line in lines if line.value(key) is None]
+    by_student = sorted(present, key=lambda line: line.row.student)
+    ordered = sorted(by_student, key=lambda line: line.value(key), reverse=descending)  # type: ignore[arg-type,return-value]
+    return ordered + sorted(missing, key=lambda line: line.row.student)
+
+
+def student_lines(session: Session, *, course: str, assignment: str, sort: SortKey = "student",
+                  descending: bool = False, query: str = "", flagged: bool = False) -> list[StudentLine]:
+    """The API's per-student rows, filtered by a case-insensitive id substring and flags, then sorted."""
+    errors = _errors_by_student(session, course, assignment)
+    needle = query.casefold()
+    lines = [StudentLine(row=row, errors=errors.get(row.student, 0))
+             for row in student_scores(session, course=course, assignment=assignment)
+             if needle in row.student.casefold() and (row.flags or not flagged)]
+    return _sorted(lines, sort, descending)
+
+
+def running_batch(session: Session, *, course: str, assignment: str) -> str | None:
+    """The id of the course's unfinished batch of the assignment, which blocks a new one."""
+    return session.scalar(select(RegradeBatch.id).where(
+        RegradeBatch.assignment == assignment, RegradeBatch.course == course, RegradeBatch.cancelled_at.is_(None),
+        exists().where(GradingRun.batch_id == RegradeBatch.id, GradingRun.status.in_(UNFINISHED))).limit(1))
+
+
+def recent_batches(session: Session, *, course: str, assignment: str) -> list[RegradeBatch]:
+    return list(session.scalars(select(RegradeBatch).where(RegradeBatch.assignment == assignment,
+                                                           RegradeBatch.course == course)
+                                .order_by(RegradeBatch.created_at.desc()).limit(RECENT_BATCHES)))

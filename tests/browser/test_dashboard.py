@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from grader.db import make_engine
 from grader.models import GradingRun
+from tests.browser.accessibility import assert_accessible
 from tests.browser.deployment import ASSIGNMENT, CALLBACK_STUDENT, SUBMITTED
 from tests.browser.pages import FAVICON, Dashboard, attributes, cells, number, student_rows
 
@@ -289,6 +290,7 @@ def test_regrade_from_the_button_and_watch_it_finish(dashboard: Dashboard) -> No
     expect(page.locator("form#rollback-form")).to_have_count(1)
     expect(page.locator("form#publish-form")).to_have_count(0)
     dashboard.shoot(page, "batch-published")
+    assert_accessible(page, "a published batch with its notice")
     assert dashboard.deployment.api(f"/batches/{batch_id}")["publication"] == "published"
     dashboard.assert_clean_console()
 
@@ -304,5 +306,6 @@ def test_resend_a_passback_from_the_submission_page(dashboard: Dashboard) -> Non
     page.wait_for_url(re.compile(rf"/dashboard/submissions/{submission_id}(\?.*)?$"))
     expect(page.locator("[role=status]").first).to_be_visible()
     dashboard.shoot(page, "passback-resent")
+    assert_accessible(page, "a submission with the re-sent notice")
     after = dashboard.deployment.api(f"/submissions/{submission_id}")["passbacks"]
     assert len(after) == len(before) + 1, "one fresh delivery"

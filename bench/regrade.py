@@ -4,27 +4,32 @@ It seeds N submissions (correct, partially wrong, failing, a few that time out) 
 starts its own `grader worker` processes against the running Redis and Postgres, starts a regrade batch and
 times it until every run is stored, once on the warm path and once on the cold path, side by side.
 
-    .venv/bin/python bench/regrade.py --submissions 1000
+    .venv/bin/python bench/regrade.py --submissions 1000 --cold-submissions 60
+    .venv/bin/python bench/regrade.py --memory-run 5000      # warm only: worker RSS at start and end
 
+Every submission's file is one of the mix's, with its student's name appended as a comment, so no two
+submissions share bytes (or a sha256), as in a real class. Besides throughput and latency it prints where the
+machine's CPU went (workers, their sandboxes, PostgreSQL, Redis, this script, the rest) and the load average.
 The last line is exactly `regrade: N submissions, R subs/s warm, C subs/s cold, ratio X`.
 """
 
 import argparse
+import hashlib
 import os
 import shlex
-import statistics
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import cpu_parts  # bench/ is on sys.path when run as a script
 import psycopg
 import redis
 from celery import Celery
-from sqlalchemy import Engine, func, make_url, select
+from sqlalchemy import Engine, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from grader.assignments.bundle import load_assignment
@@ -60,10 +65,14 @@ class PathFigures:
     submissions: int
     seconds: float
     latencies: list[float]
+    service: list[float]
     cpu_s: float
     rss_start_mib: float
     rss_end_mib: float
     statuses: Counter[str]
+    cpu_by_part: dict[str, float]
+    load: tuple[float, float]
+    rss_series: list[str]
 
     @property
     def rate(self) -> float:
@@ -88,8 +97,10 @@ def _seed_class(factory: sessionmaker[Session], size: int) -> None:
     contents = {path: path.read_bytes() for path, _ in MIX}
     with session_scope(factory) as session:
         for index, path in enumerate(_class_mix(size)):
-            submission = Submission(assignment="layers", student=f"student-{index:05d}", filename="layers_dev.py",
-                                    content=contents[path], sha256=uuid.uuid4().hex, size_bytes=len(contents[path]))
+            student = f"student-{index:05d}"
+            content = contents[path] + f"\n# {student}\n".encode()
+            submission = Submission(assignment="layers", student=student, filename="layers_dev.py", content=content,
+                                    sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content))
             session.add(submission)
             session.add(GradingRun(submission=submission, rubric_version="rubric-before-the-fix",
                                    status=RunStatus.GRADED.value, is_current=True, score=0, max_score=90, attempt=1))
@@ -133,12 +144,13 @@ def _machine_cpu_s() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
-def _start_workers(env: dict[str, str], count: int, log_dir: Path) -> list[subprocess.Popen[bytes]]:
+def _start_workers(env: dict[str, str], args: argparse.Namespace, log_dir: Path) -> list[subprocess.Popen[bytes]]:
     workers = []
-    for index in range(count):
+    for index in range(args.workers):
         log = (log_dir / f"worker-{env['GRADER_SANDBOX_POOL']}-{index}.log").open("ab")
         workers.append(subprocess.Popen(
-            [sys.executable, "-m", "grader", "worker", "--concurrency", "1", "--hostname", f"bench{index}@%h"],
+            [sys.executable, "-m", "grader", "worker", "--concurrency", str(args.concurrency),
+             "--hostname", f"bench{index}@%h"],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=log_dir))
     return workers
 
@@ -177,19 +189,66 @@ def _run_batch(factory: sessionmaker[Session]) -> str:
         return batch.id
 
 
-def _finished(factory: sessionmaker[Session], batch_id: str) -> tuple[int, Counter[str]]:
-    with session_scope(factory) as session:
-        rows = session.execute(select(GradingRun.status, func.count()).where(GradingRun.batch_id == batch_id)
-                               .group_by(GradingRun.status)).all()
+def _finished(connection: psycopg.Connection, batch_id: str) -> tuple[int, Counter[str]]:
+    """Runs of the batch by status: one small query on a connection kept open, so polling costs next to nothing."""
+    rows = connection.execute("SELECT status, count(*) FROM grading_runs WHERE batch_id = %s GROUP BY status",
+                              (batch_id,)).fetchall()
     statuses = Counter({status: count for status, count in rows})
     return statuses["graded"] + statuses["error"], statuses
 
 
-def _latencies(factory: sessionmaker[Session], batch_id: str) -> list[float]:
+def _latencies(factory: sessionmaker[Session], batch_id: str) -> tuple[list[float], list[float]]:
+    """Per run: queued->stored (includes the wait behind the rest of the batch) and claimed->stored (its own)."""
     with session_scope(factory) as session:
-        rows = session.execute(select(GradingRun.dispatched_at, GradingRun.finished_at)
+        rows = session.execute(select(GradingRun.dispatched_at, GradingRun.started_at, GradingRun.finished_at)
                                .where(GradingRun.batch_id == batch_id)).all()
-    return sorted((done - sent).total_seconds() for sent, done in rows if sent and done)
+    queued = sorted((done - sent).total_seconds() for sent, _, done in rows if sent and done)
+    own = sorted((done - began).total_seconds() for _, began, done in rows if began and done)
+    return queued, own
+
+
+def _worker_env(url: str, pool: str, args: argparse.Namespace, log_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    env.update(GRADER_DATABASE_URL=url, GRADER_BROKER_URL=REDIS_URL, GRADER_SANDBOX_POOL=pool,
+               GRADER_HOME=str(log_dir / "home"), GRADER_LOG_LEVEL="WARNING",
+               GRADER_SANDBOX_PER_TEST_CPU_S=str(args.per_test_cpu_s), GRADER_SANDBOX_PER_TEST_WALL_S="3")
+    return env
+
+
+@dataclass
+class BatchRun:
+    """What one batch measured while it ran."""
+
+    batch_id: str = ""
+    done: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    cpu_s: float = 0.0
+    parts: dict[str, float] = field(default_factory=dict)
+    rss: tuple[float, float] = (0.0, 0.0)
+    load: tuple[float, float] = (0.0, 0.0)
+    series: list[str] = field(default_factory=list)
+
+
+def _graded_batch(url: str, factory: sessionmaker[Session], size: int, roots: list[int],
+                  args: argparse.Namespace) -> BatchRun:
+    """Start the batch and poll until every run is stored; what was measured on the way."""
+    run = BatchRun(load=(os.getloadavg()[0], 0.0))
+    rss_start, step = _rss_mib(roots), max(1, size // 10)
+    parts_start, cpu_start, started = cpu_parts.snapshot(roots), _machine_cpu_s(), time.monotonic()
+    run.batch_id = _run_batch(factory)
+    next_sample = step
+    with psycopg.connect(_libpq(url), autocommit=True) as connection:
+        while run.done < size and time.monotonic() - started < args.timeout:
+            time.sleep(args.poll)
+            run.done, run.statuses = _finished(connection, run.batch_id)
+            if run.done >= next_sample:
+                run.series.append(f"{run.done}:{_rss_mib(roots):.0f}")
+                next_sample += step
+    run.seconds, run.cpu_s = time.monotonic() - started, _machine_cpu_s() - cpu_start
+    run.parts = cpu_parts.spent(parts_start, cpu_parts.snapshot(roots), run.cpu_s)
+    run.rss, run.load = (rss_start, _rss_mib(roots)), (run.load[0], os.getloadavg()[0])
+    return run
 
 
 def measure(pool: str, size: int, args: argparse.Namespace, log_dir: Path) -> PathFigures:
@@ -201,26 +260,16 @@ def measure(pool: str, size: int, args: argparse.Namespace, log_dir: Path) -> Pa
         factory = make_session_factory(engine)
         _seed_class(factory, size)
         redis.Redis.from_url(REDIS_URL).flushdb()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-        env.update(GRADER_DATABASE_URL=url, GRADER_BROKER_URL=REDIS_URL, GRADER_SANDBOX_POOL=pool,
-                   GRADER_HOME=str(log_dir / "home"), GRADER_LOG_LEVEL="WARNING",
-                   GRADER_SANDBOX_PER_TEST_CPU_S=str(args.per_test_cpu_s), GRADER_SANDBOX_PER_TEST_WALL_S="3")
-        workers = _start_workers(env, args.workers, log_dir)
+        workers = _start_workers(_worker_env(url, pool, args, log_dir), args, log_dir)
         try:
             _wait_ready(log_dir, args.workers)
-            rss_start = _rss_mib([w.pid for w in workers])
-            cpu_start, started = _machine_cpu_s(), time.monotonic()
-            batch_id = _run_batch(factory)
-            done, statuses = 0, Counter[str]()
-            while done < size and time.monotonic() - started < args.timeout:
-                time.sleep(0.2)
-                done, statuses = _finished(factory, batch_id)
-            seconds, cpu = time.monotonic() - started, _machine_cpu_s() - cpu_start
-            rss_end = _rss_mib([w.pid for w in workers])
+            run = _graded_batch(url, factory, size, [w.pid for w in workers], args)
         finally:
             _stop(workers)
-        return PathFigures(pool, size, seconds, _latencies(factory, batch_id), cpu / max(done, 1), rss_start,
-                           rss_end, statuses)
+        done = max(run.done, 1)
+        return PathFigures(pool, size, run.seconds, *_latencies(factory, run.batch_id), run.cpu_s / done, *run.rss,
+                           run.statuses, {part: value / done for part, value in run.parts.items()}, run.load,
+                           run.series)
     finally:
         engine.dispose()
         _drop_database(url)
@@ -245,36 +294,57 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def report(figures: PathFigures) -> None:
+    ms = 1000.0
     print(f"[{figures.pool}] {figures.submissions} submissions in {figures.seconds:.1f} s = "
-          f"{figures.rate:.1f} subs/s; statuses {dict(figures.statuses)}")
-    print(f"[{figures.pool}] queued->stored latency p50 {_percentile(figures.latencies, 0.5) * 1000:.0f} ms, "
-          f"p95 {_percentile(figures.latencies, 0.95) * 1000:.0f} ms; machine CPU {figures.cpu_s * 1000:.0f} ms "
-          f"per submission; worker RSS {figures.rss_start_mib:.0f} MiB at start, {figures.rss_end_mib:.0f} MiB "
-          f"at end")
+          f"{figures.rate:.1f} subs/s; statuses {dict(figures.statuses)}; load {figures.load[0]:.2f} at start, "
+          f"{figures.load[1]:.2f} at end")
+    own = [_percentile(figures.service, share) * ms for share in (0.5, 0.95)]
+    queued = [_percentile(figures.latencies, share) * ms for share in (0.5, 0.95)]
+    print(f"[{figures.pool}] per-submission latency claimed->stored p50 {own[0]:.0f} ms, p95 {own[1]:.0f} ms; "
+          f"queued->stored (the whole batch is queued at once) p50 {queued[0]:.0f} ms, p95 {queued[1]:.0f} ms")
+    parts = ", ".join(f"{part} {value * ms:.0f}" for part, value in figures.cpu_by_part.items())
+    print(f"[{figures.pool}] machine CPU {figures.cpu_s * ms:.0f} ms per submission ({parts}; a warm sandbox "
+          f"replaced after its jobs counts under workers, which reap it, as does every cold one)")
+    print(f"[{figures.pool}] worker RSS (workers, pool processes and sandboxes) {figures.rss_start_mib:.0f} MiB at "
+          f"start, {figures.rss_end_mib:.0f} MiB at end; by stored runs {' '.join(figures.rss_series)}")
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--submissions", type=int, default=1000, help="class size on the warm path")
     parser.add_argument("--cold-submissions", type=int, default=100,
                         help="class size on the cold path (it is ~10x slower; the rate is what is compared)")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes (one pool process each)")
+    parser.add_argument("--memory-run", type=int, default=0, metavar="N",
+                        help="warm path only, N submissions: worker RSS at start and end (and along the way)")
+    parser.add_argument("--workers", type=int, default=1, help="`grader worker` processes")
+    parser.add_argument("--concurrency", type=int, default=2, help="pool processes of each worker")
     parser.add_argument("--per-test-cpu-s", type=float, default=1.0,
                         help="CPU limit per locked test/probe (the layers suite needs ~10 ms; a loop costs this)")
+    parser.add_argument("--poll", type=float, default=0.5, help="seconds between progress queries")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up on a batch after this many seconds")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
     load_assignment("layers")
     log_dir = Path(f"/tmp/grader-bench-{uuid.uuid4().hex[:8]}")
     log_dir.mkdir(parents=True)
-    print(f"command: {shlex.join([sys.executable, *sys.argv])}  (logs in {log_dir})")
+    print(f"command: {shlex.join([sys.executable, *sys.argv])}  (logs in {log_dir}; {os.cpu_count()} cores; "
+          f"{args.workers} worker(s) x {args.concurrency} pool process(es))")
+    if args.memory_run:
+        memory = measure("warm", args.memory_run, args, log_dir)
+        report(memory)
+        print(f"memory: {args.memory_run} submissions, worker RSS {memory.rss_start_mib:.0f} MiB at start, "
+              f"{memory.rss_end_mib:.0f} MiB at end, {memory.rate:.1f} subs/s")
+        return
     warm = measure("warm", args.submissions, args, log_dir)
     report(warm)
     cold = measure("cold", args.cold_submissions, args, log_dir)
     report(cold)
     ratio = warm.rate / cold.rate if cold.rate else float("inf")
-    warm_median = statistics.median(warm.latencies) if warm.latencies else float("nan")
-    cold_median = statistics.median(cold.latencies) if cold.latencies else float("nan")
-    print(f"median queued->stored latency: warm {warm_median * 1000:.0f} ms, cold {cold_median * 1000:.0f} ms")
+    print(f"warm/cold: throughput {ratio:.1f}x, machine CPU per submission "
+          f"{cold.cpu_s / warm.cpu_s if warm.cpu_s else float('nan'):.1f}x less warm")
     print(f"regrade: {args.submissions} submissions, {warm.rate:.1f} subs/s warm, {cold.rate:.1f} subs/s cold, "
           f"ratio {ratio:.1f}")
 

@@ -40,10 +40,15 @@ class JobTest:
 
 @dataclass(frozen=True)
 class JobProbe:
-    """Calls into student code whose plain-data results are judged outside."""
+    """Calls into student code whose plain-data results are judged outside.
+
+    A shadow names its locked test in `only_if_passed`: it is consulted only when that test passed, so the harness
+    skips it when the test did not (a loop in the test would otherwise cost its CPU limit twice).
+    """
 
     probe_id: str
     calls: list[dict[str, Any]]
+    only_if_passed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,8 @@ class SandboxJob:
             "cells": [{"key": cell.key, "source": cell.source} for cell in self.cells],
             "tests": [{"item_id": test.item_id, "source": test.source, "seeds": list(test.seeds)}
                       for test in self.tests],
-            "probes": [{"probe_id": probe.probe_id, "calls": probe.calls} for probe in self.probes],
+            "probes": [{"probe_id": probe.probe_id, "calls": probe.calls, "only_if_passed": probe.only_if_passed}
+                       for probe in self.probes],
             "limits": {**asdict(self.limits), "setup_cpu_s": self.limits.cpu_s},
         }
 

@@ -9,9 +9,13 @@ STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "timeout", "memory"
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the trusted side decided about one item: `message` is for the student, `detail` for staff."""
+    """What the trusted side decided about one item: `message` is for the student, `detail` for staff.
+
+    `limit` names the limit behind a `timeout`: "cpu" (CPU time, which machine load does not change) or "wall".
+    """
 
     item_id: str
     status: Status
     message: str = ""
     detail: str = ""
+    limit: Literal["", "cpu", "wall"] = ""

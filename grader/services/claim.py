@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from grader.errors import NotFound
 from grader.logs import log_event
@@ -55,13 +56,12 @@ def claim_run(session: Session, run_id: str, *, worker: str, token: str, lease_s
         update(GradingRun).where(claimable, GradingRun.attempt < max_attempts)
         .values(status=RunStatus.RUNNING.value, attempt=GradingRun.attempt + 1, started_at=now, worker=worker[:255],
                 claim_token=token, lease_expires_at=now + timedelta(seconds=lease_s))
-        .execution_options(synchronize_session=False))
+        .returning(GradingRun.attempt, GradingRun.submission_id)
+        .execution_options(synchronize_session=False)).first()
+    if taken is not None:
+        log_event(logger, "run_claimed", run_id=run_id, attempt=taken.attempt, worker=worker)
+        return _claim(session, run_id, taken.attempt, taken.submission_id)
     run = _fresh(session, run_id)
-    if taken.rowcount == 1:  # type: ignore[attr-defined]
-        log_event(logger, "run_claimed", run_id=run_id, attempt=run.attempt, worker=worker)
-        submission = run.submission
-        return Claim(run_id=run.id, submission_id=submission.id, attempt=run.attempt,
-                     assignment=submission.assignment, filename=submission.filename, content=submission.content)
     exhausted = session.execute(
         update(GradingRun).where(claimable, GradingRun.attempt >= max_attempts)
         .values(status=RunStatus.ERROR.value, finished_at=now, lease_expires_at=None, claim_token=None,
@@ -72,9 +72,18 @@ def claim_run(session: Session, run_id: str, *, worker: str, token: str, lease_s
     return None
 
 
+def _claim(session: Session, run_id: str, attempt: int, submission_id: str) -> Claim:
+    """The claim's submission, read as plain columns: the worker needs its bytes, not a tracked object."""
+    submission = session.execute(select(Submission.assignment, Submission.filename, Submission.content)
+                                 .where(Submission.id == submission_id)).one()
+    return Claim(run_id=run_id, submission_id=submission_id, attempt=attempt, assignment=submission.assignment,
+                 filename=submission.filename, content=submission.content)
+
+
 def record_claimed(session: Session, claim: Claim, evaluation: Evaluation, *, rubric_version: str) -> GradingRun | None:
     """Store items, score, status and the current pointer together, only if this attempt still owns the run."""
-    session.execute(select(Submission.id).where(Submission.id == claim.submission_id).with_for_update())
+    submission = session.scalars(select(Submission).where(Submission.id == claim.submission_id)
+                                 .with_for_update()).one()
     owned = session.execute(
         update(GradingRun)
         .where(GradingRun.id == claim.run_id, GradingRun.status == RunStatus.RUNNING.value,
@@ -85,6 +94,8 @@ def record_claimed(session: Session, claim: Claim, evaluation: Evaluation, *, ru
         log_event(logger, "run_claim_lost", run_id=claim.run_id, attempt=claim.attempt)
         return None
     run = _fresh(session, claim.run_id)
+    if run.submission_id == submission.id:  # the row locked above: what the passback reads, without a reload
+        set_committed_value(run, "submission", submission)
     run.rubric_version = rubric_version
     record_evaluation(session, run, evaluation)
     session.flush()

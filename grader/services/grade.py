@@ -2,7 +2,7 @@
 
 import socket
 
-from sqlalchemy import update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
 from grader.assignments.bundle import load_assignment
@@ -11,6 +11,7 @@ from grader.models import GradingRun, ItemResult, RunStatus
 from grader.models.base import utcnow
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
+from grader.scoring.score import Score
 from grader.services.evaluate import Evaluation, evaluate
 from grader.services.outbox import record_passback
 from grader.services.regrade_summary import score_changed
@@ -36,16 +37,9 @@ def record_evaluation(session: Session, run: GradingRun, evaluation: Evaluation)
     """Items, score, status and the current pointer change together, in the caller's transaction.
 
     A regrade preview run never becomes current here (publishing its batch does that), and a regrade run
-    is passed back to the LMS only when its score differs from the result it replaces.
+    is passed back to the LMS only when its score differs from the result it replaces. The run is written
+    with one UPDATE and its items with one INSERT: a worker stores a result per submission.
     """
-    run.items.clear()
-    for position, scored in enumerate(evaluation.score.items):
-        verdict = scored.verdict
-        run.items.append(ItemResult(
-            position=position, item_id=scored.item.id, name=scored.item.name, status=verdict.status,
-            points=scored.points, max_points=scored.item.points, visibility=scored.item.visibility,
-            message=verdict.message, detail=verdict.detail,
-        ))
     run.score = evaluation.score.total
     run.max_score = evaluation.score.max_total
     run.locked_cells_modified = evaluation.locked_cells_modified
@@ -54,17 +48,33 @@ def record_evaluation(session: Session, run: GradingRun, evaluation: Evaluation)
     run.output = evaluation.output[:200_000]
     run.status = RunStatus.GRADED.value
     run.finished_at = utcnow()
+    if not run.preview:
+        make_current(session, run)
+    replace_items(session, run, evaluation.score)
     if run.preview:
         return
-    make_current(session, run)
     if run.batch_id is None or score_changed(session, run):
         record_passback(session, run)
 
 
+def replace_items(session: Session, run: GradingRun, scored: Score) -> None:
+    """The run's item results become exactly these (any earlier ones go), in bulk rather than object by object."""
+    session.execute(delete(ItemResult).where(ItemResult.run_id == run.id))
+    rows = [{"run_id": run.id, "position": position, "item_id": line.item.id, "name": line.item.name,
+             "status": line.verdict.status, "points": line.points, "max_points": line.item.points,
+             "visibility": line.item.visibility, "message": line.verdict.message, "detail": line.verdict.detail}
+            for position, line in enumerate(scored.items)]
+    if rows:
+        session.execute(insert(ItemResult), rows)
+    session.expire(run, ["items"])
+
+
 def make_current(session: Session, run: GradingRun) -> None:
-    """Exactly one current run per submission: the newest finished one."""
-    session.execute(update(GradingRun).where(GradingRun.submission_id == run.submission_id,
-                                             GradingRun.id != run.id).values(is_current=False))
+    """Exactly one current run per submission: the newest finished one. The others are cleared first, without
+    flushing this run's pending changes, so the unique current index never sees two current runs."""
+    with session.no_autoflush:
+        session.execute(update(GradingRun).where(GradingRun.submission_id == run.submission_id,
+                                                 GradingRun.id != run.id).values(is_current=False))
     run.is_current = True
 
 

@@ -50,7 +50,7 @@ def grade_queued_run(context: JobContext, run_id: str, *, worker: str, token: st
                                   limits_from_settings(settings), max_bytes=settings.max_upload_kib * 1024)
     with dispatching_scope(context.factory, context.dispatch) as session:
         run = record_claimed(session, claim, evaluation, rubric_version=bundle.rubric.version)
-        if run is not None:
+        if run is not None and run.submission.callback_url:  # without one, no passback row was recorded
             request_passback(session, run)
     if run is None:
         return False

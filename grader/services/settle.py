@@ -13,16 +13,19 @@ logger = logging.getLogger(__name__)
 
 
 def timed_out(evaluation: Evaluation) -> bool:
-    return any(item.verdict.status == "timeout" for item in evaluation.score.items)
+    """A timeout that load could have caused: a wall clock ran out (or the judge did not say which limit).
+    A CPU-time limit does not depend on load, so a run whose only timeouts are CPU limits stands as it is."""
+    return any(item.verdict.status == "timeout" and item.verdict.limit != "cpu" for item in evaluation.score.items)
 
 
 def evaluate_settled(bundle: AssignmentBundle, content: bytes, filename: str, runner: SandboxRunner,
                      limits: SandboxLimits, *, max_bytes: int) -> Evaluation:
-    """Evaluate; on any `timeout` item evaluate again and keep the second run.
+    """Evaluate; on any `timeout` item that a wall clock decided, evaluate again and keep the second run.
 
     A busy machine (other runs, a noisy neighbour) can push a correct solution past a wall-clock limit, and
     peers that record the first timeout give wrong verdicts under load (Judge0 #114). CPU limits already
-    ignore load; the re-run covers the wall caps. A submission that really loops times out twice.
+    ignore load, so a run that only hit CPU limits is not run again (a loop costs its CPU limit once, not twice);
+    the re-run covers the wall caps. A submission that really loops on a wall cap times out twice.
     """
     first = evaluate(bundle, content, filename, runner, limits, max_bytes=max_bytes)
     if not timed_out(first):

@@ -2,7 +2,8 @@
 
 import json
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -37,7 +38,8 @@ def parse_report(raw: bytes) -> SandboxReport:
 
 
 def _run_level(status: Status, message: str, detail: str, items: tuple[RubricItem, ...]) -> Judgement:
-    return Judgement({item.id: Verdict(item.id, status, message, detail) for item in items})
+    limit: Literal["", "wall"] = "wall" if status == "timeout" else ""
+    return Judgement({item.id: Verdict(item.id, status, message, detail, limit) for item in items})
 
 
 def _ended_without_result(record: UnitRecord | None, report: SandboxReport, limits: SandboxLimits) -> Verdict:
@@ -45,12 +47,14 @@ def _ended_without_result(record: UnitRecord | None, report: SandboxReport, limi
     end = record.unit_end if record else None
     if end is None:
         if report.ended == "timeout":
-            return Verdict("", "timeout", f"the whole run went past its {limits.wall_s:.0f} s limit")
+            return Verdict("", "timeout", f"the whole run went past its {limits.wall_s:.0f} s limit", limit="wall")
         return Verdict("", "error", "the run ended before this item could run")
     if end.ended == "wall":
-        return Verdict("", "timeout", f"this test took longer than {limits.per_test_wall_s:.0f} s (wall clock)")
+        return Verdict("", "timeout", f"this test took longer than {limits.per_test_wall_s:.0f} s (wall clock)",
+                       limit="wall")
     if end.ended == "signal" and (end.signal == signal.SIGXCPU or end.cpu_s >= limits.per_test_cpu_s - 0.5):
-        return Verdict("", "timeout", f"this test used more than {limits.per_test_cpu_s:.0f} s of CPU time")
+        return Verdict("", "timeout", f"this test used more than {limits.per_test_cpu_s:.0f} s of CPU time",
+                       limit="cpu")
     if end.ended == "signal":
         return Verdict("", "error", f"the test process was killed by signal {end.signal}")
     return Verdict("", "error", f"the test process exited (code {end.code}) before reporting a result: "
@@ -64,10 +68,11 @@ def _setup_failure(report: SandboxReport, limits: SandboxLimits) -> Verdict | No
     cell = report.setup.cell or "the first cell"
     if report.ended == "timeout":
         return Verdict("", "timeout", f"your notebook did not finish running (stuck in {cell}) within "
-                                      f"{limits.wall_s:.0f} s")
+                                      f"{limits.wall_s:.0f} s", limit="wall")
     cpu_killed = report.exit == f"signal {signal.SIGKILL}" and report.usage.cpu_s >= limits.cpu_s - 0.5
     if report.exit == f"signal {signal.SIGXCPU}" or cpu_killed:
-        return Verdict("", "timeout", f"your notebook used more than {limits.cpu_s:.0f} s of CPU in {cell}")
+        return Verdict("", "timeout", f"your notebook used more than {limits.cpu_s:.0f} s of CPU in {cell}",
+                       limit="cpu")
     return Verdict("", "error", f"your notebook stopped the grader while running {cell} ({report.exit}): "
                                 "does it call os._exit() or crash the interpreter?")
 
@@ -116,7 +121,7 @@ class Judge:
     def _item(self, item: RubricItem, report: SandboxReport, setup_failure: Verdict | None) -> Verdict:
         verdict, record = self._unit_verdict(item.id, report, setup_failure)
         if record is None or record.unit_result is None:
-            return Verdict(item.id, verdict.status, verdict.message, verdict.message)
+            return replace(verdict, item_id=item.id, detail=verdict.message)
         if item.kind == "hidden":
             problem = self.plan.check(item.id, record.unit_result.outcome)
             if problem is None:
@@ -140,7 +145,7 @@ class Judge:
             return Verdict(item.id, "passed", message)
         shadow, shadow_record = self._unit_verdict(item.shadow, report, setup_failure)
         if shadow_record is None or shadow_record.unit_result is None:
-            return Verdict(item.id, shadow.status, shadow.message, f"untrusted: shadow {shadow.message}")
+            return replace(shadow, item_id=item.id, detail=f"untrusted: shadow {shadow.message}")
         problem = self.plan.check(item.shadow, shadow_record.unit_result.outcome)
         if problem is None:
             return Verdict(item.id, "passed", message)
@@ -153,7 +158,7 @@ def _with_notes(verdict: Verdict, cell_errors: list[str]) -> Verdict:
     if verdict.status == "passed" or not cell_errors:
         return verdict
     note = " Note: " + "; ".join(cell_errors[:3])
-    return Verdict(verdict.item_id, verdict.status, (verdict.message + note).strip(), verdict.detail + note)
+    return replace(verdict, message=(verdict.message + note).strip(), detail=verdict.detail + note)
 
 
 def _output(report: SandboxReport) -> str:

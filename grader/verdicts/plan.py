@@ -29,7 +29,10 @@ class ProbePlan:
         return cls(bundle=bundle, calls={unit: definitions[unit].generate(rng, seeds) for unit in units}, seed=seed)
 
     def job_probes(self) -> list[JobProbe]:
-        return [JobProbe(probe_id=unit, calls=[call.wire for call in calls]) for unit, calls in self.calls.items()]
+        """The probes as the harness runs them; a shadow only when its locked test passed (see Judge._locked)."""
+        tested = {item.shadow: item.id for item in self.bundle.rubric.items if item.shadow}
+        return [JobProbe(probe_id=unit, calls=[call.wire for call in calls], only_if_passed=tested.get(unit))
+                for unit, calls in self.calls.items()]
 
     def check(self, unit: str, outcome: UnitOutcome) -> tuple[Status, str] | None:
         """None when the outputs match the reference; otherwise a status and what differed."""

@@ -51,6 +51,28 @@ class ArrayValue(WireModel):
         return np.array([float(v) for v in self.values], dtype=np.float64).reshape(self.shape)
 
 
+Number = float | int | Literal["nan", "inf", "-inf"]
+
+
+class SummaryValue(WireModel):
+    """A large array as the harness summarized it: shape, moments, extremes and entries the host picked."""
+
+    kind: Literal["summary"]
+    container: Name = ""
+    shape: list[Annotated[int, Field(ge=0, le=MAX_ARRAY_VALUES)]] = Field(max_length=8)
+    dtype: Name
+    mean: Number
+    std: Number
+    min: Number
+    max: Number
+    sample: list[Number | None] = Field(default_factory=list, max_length=64)
+
+    def finite(self) -> bool:
+        """Every statistic and sampled entry is a finite number (no nan, inf or missing entry)."""
+        numbers = [self.mean, self.std, self.min, self.max, *self.sample]
+        return all(isinstance(n, int | float) and math.isfinite(n) for n in numbers)
+
+
 class NoneValue(WireModel):
     kind: Literal["none"]
 
@@ -81,7 +103,8 @@ class SessionValue(WireModel):
     failure: StepFailure | None = None
 
 
-Value = Annotated[ArrayValue | NoneValue | OtherValue | DenseValue | SessionValue, Field(discriminator="kind")]
+Value = Annotated[ArrayValue | SummaryValue | NoneValue | OtherValue | DenseValue | SessionValue,
+                  Field(discriminator="kind")]
 DenseValue.model_rebuild()
 SessionValue.model_rebuild()
 

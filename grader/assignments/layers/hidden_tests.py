@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.verdicts.compare import as_array, call_failure, describe_shape, mismatch, returned_kind
 from grader.verdicts.replay import Replay, check, int_tensor, judge_seeds, new_layer
-from grader.verdicts.wire import ArrayValue, CallResult, DenseValue, encode_array
+from grader.verdicts.wire import ArrayValue, CallResult, DenseValue, SummaryValue, Value, encode_array
 from tinytorch_ref.activations import ReLU, Sigmoid, Softmax, Tanh
 from tinytorch_ref.layers import dense_forward, matmul, xavier_scale
 from tinytorch_ref.tensor import Tensor
@@ -148,15 +148,44 @@ def _dense_batches(rng: np.random.Generator, _seeds: Seeds) -> Calls:
             for b in (1, 8, 32)]
 
 
-def _init_call(n_in: int, n_out: int, *, seed: int) -> ProbeCall:
-    """Build a layer with the student's own initialisation (seeded) and read it back."""
-    wire = {"op": "dense", "seed": seed, "init": {"input_size": n_in, "output_size": n_out, "use_bias": True},
-            "read": ["weights", "bias"], "input": None}
-    return ProbeCall(wire, {"n_in": n_in, "n_out": n_out})
+SUMMARIZED_FROM = 1000  # weights at least this large come back summarized, not as every entry
+SAMPLED_ENTRIES = 32
 
 
-def _dense_init(_rng: np.random.Generator, _seeds: Seeds) -> Calls:
-    return [_init_call(n_in, n_out, seed=7) for n_in, n_out in ((100, 150), (3, 2))]
+def _init_call(n_in: int, n_out: int, *, seed: int, rng: np.random.Generator) -> ProbeCall:
+    """Build a layer with the student's own initialisation (seeded) and read it back: a large weight matrix as
+    its summary and the entries at indices drawn here, so ~15,000 floats never cross the sandbox's pipes."""
+    wire: dict[str, Any] = {"op": "dense", "seed": seed, "init": {"input_size": n_in, "output_size": n_out,
+                                                                   "use_bias": True}, "input": None}
+    sample: list[int] = []
+    if n_in * n_out >= SUMMARIZED_FROM:
+        sample = sorted(int(i) for i in rng.choice(n_in * n_out, size=SAMPLED_ENTRIES, replace=False))
+        wire.update(read=["bias"], summarize={"weights": {"sample": sample}})
+    else:
+        wire["read"] = ["weights", "bias"]
+    return ProbeCall(wire, {"n_in": n_in, "n_out": n_out, "sample": sample})
+
+
+def _dense_init(rng: np.random.Generator, _seeds: Seeds) -> Calls:
+    return [_init_call(n_in, n_out, seed=7, rng=rng) for n_in, n_out in ((100, 150), (3, 2))]
+
+
+def _weights_moments(value: Value | None, sample: list[int]) -> tuple[tuple[int, ...], float, float] | str | None:
+    """Shape, mean and std of the returned weights; a message when a summary is not finite or contradicts its
+    own sampled entries (an honest one never does); None when the weights are not an array at all."""
+    if isinstance(value, SummaryValue):
+        if not value.finite():
+            return "weights should be finite numbers, got nan or inf"
+        low, high, entries = float(value.min), float(value.max), [float(v or 0) for v in value.sample]
+        consistent = len(entries) == len(sample) and low <= float(value.mean) <= high \
+            and all(low <= v <= high for v in entries) and float(value.std) <= (high - low) / 2 * (1 + 1e-6)
+        if not consistent:
+            return "the weights' summary does not agree with the weights it was computed from"
+        return tuple(value.shape), float(value.mean), float(value.std)
+    weights = as_array(value)
+    if weights is None:
+        return None
+    return weights.shape, float(weights.mean()) if weights.size else 0.0, float(weights.std()) if weights.size else 0.0
 
 
 def _check_dense_init(calls: Calls, results: list[CallResult]) -> str | None:
@@ -168,19 +197,21 @@ def _check_dense_init(calls: Calls, results: list[CallResult]) -> str | None:
             return failure
         if not isinstance(result.value, DenseValue):
             return f"{label}: the layer could not be built"
-        weights = as_array(result.value.attrs.get("weights"))
-        bias = as_array(result.value.attrs.get("bias"))
-        if weights is None or weights.shape != (n_in, n_out):
-            got = describe_shape(weights.shape) if weights is not None else returned_kind(
-                result.value.attrs.get("weights"))
+        returned = result.value.attrs.get("weights")
+        moments = _weights_moments(returned, call.context["sample"])
+        if isinstance(moments, str):
+            return f"{label}: {moments}"
+        if moments is None or moments[0] != (n_in, n_out):
+            got = describe_shape(moments[0]) if moments is not None else returned_kind(returned)
             return f"{label}: weights should have shape {describe_shape((n_in, n_out))}, got {got}"
+        bias = as_array(result.value.attrs.get("bias"))
         if bias is None or bias.shape != (n_out,) or np.any(bias != 0):
             return f"{label}: bias should be zeros of shape {describe_shape((n_out,))}"
-        if weights.size >= 1000:
-            scale, spread = xavier_scale(n_in, n_out), float(weights.std())
-            if not 0.85 * scale <= spread <= 1.15 * scale or abs(float(weights.mean())) > 0.1 * scale:
-                return (f"{label}: weights should be random with std sqrt(2/(in+out)) = {scale:.4f} and mean 0, "
-                        f"got std {spread:.4f}, mean {float(weights.mean()):.4f}")
+        _, mean, spread = moments
+        scale = xavier_scale(n_in, n_out)
+        if n_in * n_out >= SUMMARIZED_FROM and (not 0.85 * scale <= spread <= 1.15 * scale or abs(mean) > 0.1 * scale):
+            return (f"{label}: weights should be random with std sqrt(2/(in+out)) = {scale:.4f} and mean 0, "
+                    f"got std {spread:.4f}, mean {mean:.4f}")
     return None
 
 

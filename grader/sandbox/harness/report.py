@@ -88,6 +88,10 @@ class JobRecord:
         if unit in self.units or len(self.units) < MAX_UNITS:
             self.units.setdefault(unit, {})["unit_end"] = {"kind": "unit_end", "unit": unit, **ending}
 
+    def ended_without_result(self) -> list[str]:
+        """Units whose process ended (PID 1 saw it) before they reported a result: none of them passed."""
+        return [unit for unit, record in self.units.items() if "unit_end" in record and "unit_result" not in record]
+
     def add_usage(self, cpu_s: float, max_rss_kib: int) -> None:
         self.cpu_s += cpu_s
         self.max_rss_mib = max(self.max_rss_mib, max_rss_kib / 1024)

@@ -94,7 +94,8 @@ class JobSupervisor:
 
     def _spawn(self, start: int) -> Workspace:
         """Fork a workspace with its job on a memfd (fd 0) and fresh pipes for stdout, stderr and frames."""
-        control = {"start": start, "supervisor": os.getpid(), "workdir": self.workdir}
+        control = {"start": start, "supervisor": os.getpid(), "workdir": self.workdir,
+                   "ended_without_result": self.record.ended_without_result()}
         job_fd = os.memfd_create("job")
         protocol.send(job_fd, control)
         protocol.send_bytes(job_fd, self.job_bytes)

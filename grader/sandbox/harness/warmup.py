@@ -74,7 +74,8 @@ def _probe() -> dict[str, Any]:
         {"op": "call", "target": "matmul", "args": [_array((2, 3), False), w], "seed": 1},
         {"op": "call", "target": "matmul", "args": [w, w], "seed": 1},
         {"op": "dense", "init": {"input_size": 3, "output_size": 2}, "set": {"bias": None, "weights": weights},
-         "read": ["weights", "bias"], "input": x, "seed": 2},
+         "read": ["weights", "bias"], "input": x, "seed": 2,
+         "summarize": {"weights": {"sample": [0, 5]}}},
         {"op": "session", "seed": 3, "steps": [
             {"new": "layer", "init": {"input_size": 3, "output_size": 2}}, {"read": "layer", "attr": "weights"},
             {"apply": "layer", "input": x}, {"apply": "layer", "relu_of": 2}]},

@@ -117,8 +117,16 @@ def _run_unit(unit: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) 
     return run_probe(unit["probe"], namespace, tensor_cls)
 
 
-def run_units(job: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any, channel: int, start: int) -> None:
-    """Run the locked tests, then the probes, one after the other in this process, from unit `start` on.
+def _skipped(unit: dict[str, Any], not_passed: set[str]) -> bool:
+    """A shadow whose locked test did not pass is not run: the judge reads a shadow only after its test passed,
+    and whatever a workspace claims here, a skipped shadow can only make that test fail, never pass."""
+    return unit["type"] == "probe" and unit["probe"].get("only_if_passed") in not_passed
+
+
+def run_units(job: dict[str, Any], control: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any,
+              channel: int) -> None:
+    """Run the locked tests, then the probes, one after the other in this process, from unit `control["start"]` on;
+    a shadow whose locked test did not pass (here, or in a workspace PID 1 saw end before its result) is skipped.
 
     PID 1 watches this process's CPU and wall time per unit (it learns which unit runs from `unit_start`) and
     ends it on an overrun; a unit that ends the process (os._exit, a signal, an escaping exception) ends it too.
@@ -127,11 +135,16 @@ def run_units(job: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any, c
     """
     units = [{"id": t["item_id"], "type": "test", "test": t} for t in job["tests"]]
     units += [{"id": p["probe_id"], "type": "probe", "probe": p} for p in job["probes"]]
-    for unit in units[start:]:
+    not_passed = {str(unit) for unit in control.get("ended_without_result", [])}
+    for unit in units[int(control["start"]):]:
+        if _skipped(unit, not_passed):
+            continue
         _flush()
         _send(channel, {"kind": "unit_start", "unit": unit["id"], "pid": _getpid()})
         try:
             outcome = _run_unit(unit, namespace, tensor_cls)
+            if unit["type"] == "test" and outcome.get("status") != "passed":
+                not_passed.add(unit["id"])
             _flush()
             _send(channel, {"kind": "unit_result", "unit": unit["id"], "outcome": outcome})
         except _BaseException:
@@ -167,7 +180,7 @@ def workspace_main(job: dict[str, Any], control: dict[str, Any], tensor_cls: Any
             _send(CHANNEL_FD, {"kind": "setup_done"})
         else:
             _run_cells_quietly(job, module.__dict__)
-        run_units(job, module.__dict__, tensor_cls, CHANNEL_FD, int(control["start"]))
+        run_units(job, control, module.__dict__, tensor_cls, CHANNEL_FD)
         _send(CHANNEL_FD, {"kind": "done"})
     except _BaseException:
         code = 70

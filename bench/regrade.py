@@ -37,6 +37,8 @@ from grader.config import Settings
 from grader.db import make_engine, make_session_factory, session_scope
 from grader.migrate import upgrade
 from grader.models import GradingRun, RunStatus, Submission
+from grader.notebooks.reader import read_submission
+from grader.notebooks.stored import stored_cells
 from grader.services.queueing import dispatching_scope
 from grader.services.regrade import RegradeRequest, start_batch
 
@@ -93,14 +95,17 @@ def _class_mix(size: int) -> list[Path]:
 
 
 def _seed_class(factory: sessionmaker[Session], size: int) -> None:
-    """Submissions whose current results were produced by an older rubric: exactly what a regrade is for."""
+    """Submissions whose current results were produced by an older rubric: exactly what a regrade is for.
+    Each keeps the cells its upload parsed, as every submission that came through the API or CLI does."""
     contents = {path: path.read_bytes() for path, _ in MIX}
     with session_scope(factory) as session:
         for index, path in enumerate(_class_mix(size)):
             student = f"student-{index:05d}"
             content = contents[path] + f"\n# {student}\n".encode()
+            cells = stored_cells(read_submission(content, "layers_dev.py", max_bytes=len(content)))
             submission = Submission(assignment="layers", student=student, filename="layers_dev.py", content=content,
-                                    sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content))
+                                    sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content),
+                                    parsed_cells=cells)
             session.add(submission)
             session.add(GradingRun(submission=submission, rubric_version="rubric-before-the-fix",
                                    status=RunStatus.GRADED.value, is_current=True, score=0, max_score=90, attempt=1))

@@ -1,9 +1,9 @@
 """A submission: the student's file exactly as received, never modified."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grader.models.base import Base, new_id, utcnow
@@ -30,5 +30,6 @@ class Submission(Base):
                                               default=None)
     callback_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    parsed_cells: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None, deferred=True)
 
     runs: Mapped[list["GradingRun"]] = relationship(back_populates="submission", order_by="GradingRun.queued_at")

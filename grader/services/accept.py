@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 from grader.assignments.bundle import load_assignment
 from grader.errors import Rejected
 from grader.models import GradingRun, RunStatus, Submission
+from grader.notebooks.cells import StudentCell
 from grader.notebooks.reader import check_assignment, read_submission
+from grader.notebooks.stored import stored_cells
 
 
 @dataclass(frozen=True)
@@ -24,13 +26,14 @@ class Upload:
     course: str | None = None
 
 
-def validate_upload(upload: Upload, *, max_bytes: int) -> None:
-    """Everything that can reject an upload, checked before anything is stored."""
+def validate_upload(upload: Upload, *, max_bytes: int) -> list[StudentCell]:
+    """Everything that can reject an upload, checked before anything is stored; the cells it read."""
     if not upload.student.strip():
         raise Rejected("the student id is empty", code="invalid")
     bundle = load_assignment(upload.assignment)
     cells = read_submission(upload.content, upload.filename, max_bytes=max_bytes)
     check_assignment(cells, bundle.source_cells, bundle.name, bundle.required_names)
+    return cells
 
 
 def accept_submission(session: Session, upload: Upload, *, max_bytes: int) -> tuple[Submission, GradingRun]:
@@ -41,12 +44,12 @@ def accept_submission(session: Session, upload: Upload, *, max_bytes: int) -> tu
             Submission.assignment == upload.assignment, Submission.external_id == upload.external_id))
         if existing is not None:
             return existing, existing.runs[-1]
-    validate_upload(upload, max_bytes=max_bytes)
+    cells = validate_upload(upload, max_bytes=max_bytes)
     bundle = load_assignment(upload.assignment)
     submission = Submission(
         assignment=bundle.name, student=upload.student.strip(), filename=upload.filename[:255] or "layers_dev.py",
         content=upload.content, sha256=hashlib.sha256(upload.content).hexdigest(), size_bytes=len(upload.content),
-        external_id=upload.external_id, course=upload.course,
+        external_id=upload.external_id, course=upload.course, parsed_cells=stored_cells(cells),
     )
     run = GradingRun(submission=submission, rubric_version=bundle.rubric.version, status=RunStatus.QUEUED.value)
     session.add_all([submission, run])

@@ -13,6 +13,8 @@ from grader.errors import NotFound
 from grader.logs import log_event
 from grader.models import GradingRun, RunStatus, Submission
 from grader.models.base import utcnow
+from grader.notebooks.cells import StudentCell
+from grader.notebooks.stored import cells_from_store
 from grader.services.evaluate import Evaluation
 from grader.services.grade import FINISHED, record_evaluation, record_failure
 
@@ -29,6 +31,7 @@ class Claim:
     assignment: str
     filename: str
     content: bytes
+    cells: list[StudentCell] | None = None
 
 
 def _fresh(session: Session, run_id: str) -> GradingRun:
@@ -74,10 +77,11 @@ def claim_run(session: Session, run_id: str, *, worker: str, token: str, lease_s
 
 def _claim(session: Session, run_id: str, attempt: int, submission_id: str) -> Claim:
     """The claim's submission, read as plain columns: the worker needs its bytes, not a tracked object."""
-    submission = session.execute(select(Submission.assignment, Submission.filename, Submission.content)
-                                 .where(Submission.id == submission_id)).one()
+    submission = session.execute(select(Submission.assignment, Submission.filename, Submission.content,
+                                        Submission.parsed_cells).where(Submission.id == submission_id)).one()
     return Claim(run_id=run_id, submission_id=submission_id, attempt=attempt, assignment=submission.assignment,
-                 filename=submission.filename, content=submission.content)
+                 filename=submission.filename, content=submission.content,
+                 cells=cells_from_store(submission.parsed_cells))
 
 
 def record_claimed(session: Session, claim: Claim, evaluation: Evaluation, *, rubric_version: str) -> GradingRun | None:

@@ -4,6 +4,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from grader.assignments.bundle import AssignmentBundle
+from grader.notebooks.cells import StudentCell
 from grader.notebooks.reader import read_submission
 from grader.notebooks.restore import restore_locked_cells
 from grader.sandbox.job import JobTest, SandboxJob, SandboxLimits, SandboxResult
@@ -27,9 +28,15 @@ class Evaluation:
 
 
 def build_job(bundle: AssignmentBundle, content: bytes, filename: str, plan: ProbePlan,
-              limits: SandboxLimits, *, max_bytes: int) -> tuple[SandboxJob, list[str], bool]:
-    """The sandbox job for one submission, with the integrity flags its restoration raised."""
-    cells = read_submission(content, filename, max_bytes=max_bytes)
+              limits: SandboxLimits, *, max_bytes: int,
+              cells: list[StudentCell] | None = None) -> tuple[SandboxJob, list[str], bool]:
+    """The sandbox job for one submission, with the integrity flags its restoration raised.
+
+    `cells` are the submission's cells as parsed at upload (grader.notebooks.stored); without them the bytes
+    are parsed here.
+    """
+    if cells is None:
+        cells = read_submission(content, filename, max_bytes=max_bytes)
     restored = restore_locked_cells(cells, bundle.source_cells)
     seeds = list(bundle.rubric.locked_test_seeds)
     tests = [JobTest(item_id=item.id, source=restored.tests[item.id], seeds=seeds)
@@ -40,10 +47,10 @@ def build_job(bundle: AssignmentBundle, content: bytes, filename: str, plan: Pro
 
 
 def evaluate(bundle: AssignmentBundle, content: bytes, filename: str, runner: SandboxRunner,
-             limits: SandboxLimits, *, max_bytes: int) -> Evaluation:
+             limits: SandboxLimits, *, max_bytes: int, cells: list[StudentCell] | None = None) -> Evaluation:
     """One full evaluation; the student's misbehaviour becomes verdicts, never an exception."""
     plan = ProbePlan.draw(bundle, secrets.randbits(32))
-    job, flags, modified = build_job(bundle, content, filename, plan, limits, max_bytes=max_bytes)
+    job, flags, modified = build_job(bundle, content, filename, plan, limits, max_bytes=max_bytes, cells=cells)
     result = runner.run(job)
     judgement = Judge(bundle, plan, limits).judge(result)
     return Evaluation(

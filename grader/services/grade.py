@@ -9,12 +9,14 @@ from grader.assignments.bundle import load_assignment
 from grader.errors import NotFound
 from grader.models import GradingRun, ItemResult, RunStatus
 from grader.models.base import utcnow
+from grader.notebooks.stored import cells_from_store
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
 from grader.scoring.score import Score
-from grader.services.evaluate import Evaluation, evaluate
+from grader.services.evaluate import Evaluation
 from grader.services.outbox import record_passback
 from grader.services.regrade_summary import score_changed
+from grader.services.settle import evaluate_settled
 
 FINISHED = (RunStatus.GRADED.value, RunStatus.ERROR.value)
 
@@ -96,7 +98,8 @@ def grade_run(session: Session, run_id: str, runner: SandboxRunner, limits: Sand
     bundle = load_assignment(run.submission.assignment)
     run.rubric_version = bundle.rubric.version
     submission = run.submission
-    evaluation = evaluate(bundle, submission.content, submission.filename, runner, limits, max_bytes=max_bytes)
+    evaluation = evaluate_settled(bundle, submission.content, submission.filename, runner, limits,
+                                  max_bytes=max_bytes, cells=cells_from_store(submission.parsed_cells))
     record_evaluation(session, run, evaluation)
     session.flush()
     return run

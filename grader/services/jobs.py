@@ -47,7 +47,8 @@ def grade_queued_run(context: JobContext, run_id: str, *, worker: str, token: st
     except NotFound as exc:
         raise GraderError(f"this worker does not have the assignment {claim.assignment!r}") from exc
     evaluation = evaluate_settled(bundle, claim.content, claim.filename, context.runner(),
-                                  limits_from_settings(settings), max_bytes=settings.max_upload_kib * 1024)
+                                  limits_from_settings(settings), max_bytes=settings.max_upload_kib * 1024,
+                                  cells=claim.cells)
     with dispatching_scope(context.factory, context.dispatch) as session:
         run = record_claimed(session, claim, evaluation, rubric_version=bundle.rubric.version)
         if run is not None and run.submission.callback_url:  # without one, no passback row was recorded

@@ -1,4 +1,4 @@
-"""Revisions 0004 and 0005 go down and up again cleanly on the embedded default and on Postgres."""
+"""Revisions 0004 to 0006 go down and up again cleanly on the embedded default and on Postgres."""
 
 from alembic import command
 from sqlalchemy import Engine, inspect
@@ -32,3 +32,13 @@ def test_0005_scopes_the_external_id_to_its_course(engine: Engine) -> None:
     upgrade(engine)
     keys = _unique_keys(engine)
     assert ("course", "assignment", "external_id") in keys and ("assignment", "external_id") not in keys
+
+
+def test_0006_adds_and_removes_the_parsed_cells(engine: Engine) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    assert "parsed_cells" not in {column["name"] for column in inspect(engine).get_columns("submissions")}
+    upgrade(engine)
+    assert "parsed_cells" in {column["name"] for column in inspect(engine).get_columns("submissions")}

@@ -37,11 +37,15 @@ def validate_upload(upload: Upload, *, max_bytes: int) -> list[StudentCell]:
 
 
 def accept_submission(session: Session, upload: Upload, *, max_bytes: int) -> tuple[Submission, GradingRun]:
-    """Store the bytes and a queued run; an LMS retry with the same external id gets the same submission."""
-    if upload.external_id:
+    """Store the bytes and a queued run; a retry with the same external id gets the same submission.
+
+    A course's upload is deduplicated by the caller (services.courses), which must see the unique key's
+    violation to tell a replay from a race it lost; only uploads outside a course are looked up here.
+    """
+    if upload.external_id and upload.course is None:
         existing = session.scalar(select(Submission).where(
-            Submission.course.is_(None) if upload.course is None else Submission.course == upload.course,
-            Submission.assignment == upload.assignment, Submission.external_id == upload.external_id))
+            Submission.course.is_(None), Submission.assignment == upload.assignment,
+            Submission.external_id == upload.external_id))
         if existing is not None:
             return existing, existing.runs[-1]
     cells = validate_upload(upload, max_bytes=max_bytes)

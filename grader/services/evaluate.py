@@ -1,15 +1,17 @@
 """Grading one submission's content: restore, run in the sandbox, judge, score. No database here."""
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from grader.assignments.bundle import AssignmentBundle
 from grader.notebooks.cells import StudentCell
+from grader.notebooks.lines import cell_first_lines, with_file_lines
 from grader.notebooks.reader import read_submission
 from grader.notebooks.restore import restore_locked_cells
 from grader.sandbox.job import JobTest, SandboxJob, SandboxLimits, SandboxResult
 from grader.sandbox.runner import SandboxRunner
 from grader.scoring.score import Score, score
+from grader.scoring.verdict import Verdict
 from grader.verdicts.judge import Judge
 from grader.verdicts.plan import ProbePlan
 
@@ -46,6 +48,19 @@ def build_job(bundle: AssignmentBundle, content: bytes, filename: str, plan: Pro
     return job, restored.flags, restored.locked_cells_modified
 
 
+def _located(verdicts: dict[str, Verdict], job: SandboxJob, content: bytes, filename: str) -> dict[str, Verdict]:
+    """Messages name the line in the student's .py file too; a notebook's JSON lines would only mislead."""
+    if filename.lower().endswith(".ipynb"):
+        return verdicts
+    text = content.decode("utf-8-sig", errors="replace")
+    first_lines = cell_first_lines(text, [(cell.key, cell.source) for cell in job.cells])
+    first_lines.update(cell_first_lines(text, [(test.item_id, test.source) for test in job.tests]))
+    name = filename.rsplit("/", 1)[-1] or "the file"
+    return {item_id: replace(verdict, message=with_file_lines(verdict.message, first_lines, name),
+                             detail=with_file_lines(verdict.detail, first_lines, name))
+            for item_id, verdict in verdicts.items()}
+
+
 def evaluate(bundle: AssignmentBundle, content: bytes, filename: str, runner: SandboxRunner,
              limits: SandboxLimits, *, max_bytes: int, cells: list[StudentCell] | None = None) -> Evaluation:
     """One full evaluation; the student's misbehaviour becomes verdicts, never an exception."""
@@ -54,7 +69,7 @@ def evaluate(bundle: AssignmentBundle, content: bytes, filename: str, runner: Sa
     result = runner.run(job)
     judgement = Judge(bundle, plan, limits).judge(result)
     return Evaluation(
-        score=score(bundle.rubric, judgement.verdicts),
+        score=score(bundle.rubric, _located(judgement.verdicts, job, content, filename)),
         flags=flags + judgement.flags,
         locked_cells_modified=modified,
         output=judgement.output,

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from grader.models import GradingRun, Passback, RunStatus, Submission
 from grader.services.courses import Intake
-from grader.services.results import student_message
+from grader.services.results import ItemView, student_items
 
 API_PREFIX = "/api/v1"
 
@@ -53,18 +53,6 @@ class SubmissionAccepted(BaseModel):
                    student=submission.student, external_id=submission.external_id or "",
                    status=submission_status(submission), duplicate=intake.duplicate, created_at=submission.created_at,
                    links=_links(submission))
-
-
-class ItemView(BaseModel):
-    """One rubric item's result; a hidden item's message is empty in the student view."""
-
-    id: str
-    name: str
-    points: float
-    max_points: float
-    status: str
-    visibility: str
-    message: str
 
 
 class StudentSubmissionView(BaseModel):
@@ -171,8 +159,7 @@ def _items(run: GradingRun, *, instructor: bool) -> list[Any]:
         return [InstructorItemView(id=i.item_id, name=i.name, points=i.points, max_points=i.max_points,
                                    status=i.status, visibility=i.visibility, message=i.message, detail=i.detail)
                 for i in run.items]
-    return [ItemView(id=i.item_id, name=i.name, points=i.points, max_points=i.max_points, status=i.status,
-                     visibility=i.visibility, message=student_message(i.visibility, i.message)) for i in run.items]
+    return student_items(run)
 
 
 def student_view(submission: Submission) -> StudentSubmissionView:

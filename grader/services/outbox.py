@@ -19,25 +19,13 @@ from grader.logs import log_event
 from grader.models import GradingRun, Passback, PassbackStatus, RunStatus, Submission
 from grader.models.base import new_id, utcnow
 from grader.services.callback_guard import CallbackPolicy, CallbackRefused, PinnedTransport
-from grader.services.results import student_message
+from grader.services.results import ItemView, student_items
 
 SIGNATURE_HEADER = "X-Grader-Signature"
 TIMESTAMP_HEADER = "X-Grader-Timestamp"
 DELIVERY_HEADER = "X-Grader-Delivery"
 RETRYABLE_CODES = frozenset({408, 425, 429})
 logger = logging.getLogger(__name__)
-
-
-class PassbackItem(BaseModel):
-    """One rubric item as the student may see it: hidden items carry status and points only."""
-
-    id: str
-    name: str
-    points: float
-    max_points: float
-    status: str
-    visibility: str
-    message: str
 
 
 class PassbackBody(BaseModel):
@@ -55,7 +43,7 @@ class PassbackBody(BaseModel):
     max_score: float
     rubric_version: str
     graded_at: datetime | None
-    tests: list[PassbackItem]
+    tests: list[ItemView]
 
 
 @dataclass(frozen=True)
@@ -103,13 +91,11 @@ def signed_headers(secret: bytes, body: bytes, delivery_id: str, *, timestamp: i
 
 
 def _body(delivery_id: str, submission: Submission, run: GradingRun) -> str:
-    items = [PassbackItem(id=item.item_id, name=item.name, points=item.points, max_points=item.max_points,
-                          status=item.status, visibility=item.visibility,
-                          message=student_message(item.visibility, item.message)) for item in run.items]
-    return PassbackBody(delivery_id=delivery_id, submission_id=submission.id, external_id=submission.external_id,
+    body = PassbackBody(delivery_id=delivery_id, submission_id=submission.id, external_id=submission.external_id,
                         course=submission.course, assignment=submission.assignment, student=submission.student,
                         run_id=run.id, score=run.score or 0.0, max_score=run.max_score or 0.0,
-                        rubric_version=run.rubric_version, graded_at=run.finished_at, tests=items).model_dump_json()
+                        rubric_version=run.rubric_version, graded_at=run.finished_at, tests=student_items(run))
+    return body.model_dump_json()
 
 
 def new_passback(session: Session, submission: Submission, run: GradingRun, reason: str) -> Passback:

@@ -7,6 +7,7 @@ import jupytext
 from grader.assignments.bundle import AssignmentBundle
 from grader.errors import Rejected
 from grader.notebooks.cells import StudentCell, student_cells
+from grader.notebooks.lines import locate_cells
 from grader.notebooks.reader import decode_text, parse_notebook
 
 MAX_MARKED_CELLS = 20
@@ -35,29 +36,12 @@ class CodeListing:
     note: str
 
 
-def _find(lines: list[str], wanted: list[str], start: int) -> int | None:
-    """Index of the first run of `wanted` in `lines` at or after `start`."""
-    if not wanted:
-        return None
-    for index in range(start, len(lines) - len(wanted) + 1):
-        if lines[index] == wanted[0] and lines[index:index + len(wanted)] == wanted:
-            return index
-    return None
-
-
 def _regions(lines: list[str], cells: list[StudentCell], solution_ids: set[str]) -> dict[int, tuple[int, str]]:
     """start line index -> (end index, grade id) of each solution cell found in the text, in cell order."""
-    regions: dict[int, tuple[int, str]] = {}
-    cursor = 0
-    for cell in cells:
-        if cell.cell_type != "code" or cell.grade_id not in solution_ids or len(regions) >= MAX_MARKED_CELLS:
-            continue
-        wanted = cell.source.rstrip("\n").split("\n")
-        found = _find(lines, wanted, cursor)
-        if found is not None:
-            regions[found] = (found + len(wanted), cell.grade_id or "")
-            cursor = found + len(wanted)
-    return regions
+    wanted = [(cell.grade_id, cell.source) for cell in cells
+              if cell.cell_type == "code" and cell.grade_id and cell.grade_id in solution_ids]
+    found = list(locate_cells(lines, wanted).items())[:MAX_MARKED_CELLS]
+    return {span.start: (span.stop, grade_id) for grade_id, span in found}
 
 
 def _blocks(lines: list[str], regions: dict[int, tuple[int, str]]) -> list[CodeBlock]:

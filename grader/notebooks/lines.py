@@ -19,18 +19,24 @@ def _find_run(lines: list[str], wanted: list[str], start: int) -> int | None:
     return None
 
 
-def cell_first_lines(text: str, cells: Sequence[tuple[str, str]]) -> dict[str, int]:
-    """1-based file line of each (key, source) cell's first line, for cells found in this order in the file."""
-    lines = text.splitlines()
-    found: dict[str, int] = {}
+def locate_cells(lines: list[str], cells: Sequence[tuple[str, str]]) -> dict[str, range]:
+    """0-based line range of each (key, source) cell's code, blank lines around it left out, for cells found
+    in this order in the file's lines (`str.splitlines`, as the notebook reader splits a cell's source)."""
+    found: dict[str, range] = {}
     cursor = 0
     for key, source in cells:
         wanted = source.strip("\n").splitlines()
         at = _find_run(lines, wanted, cursor) if wanted else None
         if at is not None:
-            found[key] = at + 1 - _leading_blank_lines(source)
+            found[key] = range(at, at + len(wanted))
             cursor = at + len(wanted)
     return found
+
+
+def cell_first_lines(text: str, cells: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """1-based file line of each cell's first line (its leading blank lines counted), for cells found."""
+    spans = locate_cells(text.splitlines(), cells)
+    return {key: spans[key].start + 1 - _leading_blank_lines(source) for key, source in cells if key in spans}
 
 
 def _leading_blank_lines(source: str) -> int:

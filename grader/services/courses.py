@@ -105,7 +105,8 @@ def _replay(existing: Submission, course: str, upload: Upload) -> Intake:
 
 def submit_to_course(session: Session, *, course: str, upload: Upload, callback_url: str | None,
                      max_bytes: int, callback_policy: CallbackPolicy | None = None) -> Intake:
-    """Accept and queue an LMS upload, idempotent on (assignment, external_id) even under concurrent posts.
+    """Accept and queue an LMS upload, idempotent on (course, assignment, external_id) even under concurrent
+    posts.
 
     The loser of a race on the unique key gets an IntegrityError at insert; its savepoint is rolled back and
     the winner's committed row is read and returned instead, so twenty identical posts make one submission.
@@ -120,7 +121,6 @@ def submit_to_course(session: Session, *, course: str, upload: Upload, callback_
     try:
         with session.begin_nested():
             submission, run = accept_and_queue(session, upload, max_bytes=max_bytes)
-            submission.course = course
             submission.callback_url = callback_url
             session.flush()
     except IntegrityError:

@@ -1,13 +1,9 @@
 """Real processes for end-to-end API tests: `grader serve`, `grader worker`, the passback relay, and a local LMS."""
 
-import contextlib
 import hashlib
 import hmac
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,9 +18,7 @@ import redis
 from grader.db import make_engine
 from grader.migrate import upgrade
 from tests.conftest import create_postgres_database, drop_postgres_database
-from tests.stack.processes import free_port, wait_until
-
-GRADER = [sys.executable, "-m", "grader"]
+from tests.stack.processes import GraderProcesses, free_port, wait_until
 
 
 @dataclass(frozen=True)
@@ -92,33 +86,16 @@ class FakeLmsServer:
         self.server.server_close()
 
 
-@dataclass
-class ApiStack:
-    """The processes of one deployment; `env` is what every `grader` subprocess sees."""
+@dataclass(kw_only=True)
+class ApiStack(GraderProcesses):
+    """The processes of one deployment: the API, a worker and the passback relay."""
 
     database_url: str
-    log_dir: Path
-    env: dict[str, str]
     api_port: int = field(default_factory=free_port)
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
-
-    def run(self, *args: str) -> str:
-        """A one-shot `grader` command; its stdout, or the failure with its output."""
-        done = subprocess.run([*GRADER, *args], env=self.env, capture_output=True, text=True, timeout=60,
-                              cwd=self.log_dir)
-        assert done.returncode == 0, f"grader {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}"
-        return done.stdout
-
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        with (self.log_dir / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen([*GRADER, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True, cwd=self.log_dir)
-        self.processes[name] = process
-        return process
 
     def start_all(self, *, concurrency: int = 2, relay_interval_s: float = 0.2) -> None:
         self.start("worker", "worker", "--concurrency", str(concurrency), "--hostname", "api-e2e@%h")
@@ -132,26 +109,6 @@ class ApiStack:
             return httpx.get(f"{self.api_url}/readyz", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
-
-    def check_alive(self) -> None:
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise AssertionError(f"{name} exited with {process.returncode}:\n{tail}")
-
-    def stop_all(self) -> None:
-        """SIGTERM each process group we started, then SIGKILL what is left."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
@@ -44,6 +45,46 @@ def stop_group(process: subprocess.Popen[bytes], *, grace_s: float = 15.0) -> No
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
+
+
+@dataclass(kw_only=True)
+class GraderProcesses:
+    """`grader` subprocesses of one test, each in its own process group logging to <name>.log; `env` is what
+    every one of them sees."""
+
+    log_dir: Path
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def run(self, *args: str) -> str:
+        """A one-shot `grader` command; its stdout, or the failure with its output."""
+        done = subprocess.run([*GRADER, *args], env=self.env, capture_output=True, text=True, timeout=60,
+                              cwd=self.log_dir)
+        assert done.returncode == 0, f"grader {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}"
+        return done.stdout
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        with (self.log_dir / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen([*GRADER, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True, cwd=self.log_dir)
+        self.processes[name] = process
+        return process
+
+    def check_alive(self) -> None:
+        """A process that exited on its own fails the test at once, with the end of its log."""
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise AssertionError(f"{name} exited with {process.returncode}:\n{tail}")
+
+    def stop_all(self) -> None:
+        """SIGTERM every group first, so they shut down together, then wait for each (SIGKILL what is left)."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            stop_group(process)
 
 
 class RedisServer:

@@ -22,22 +22,19 @@ from grader.models import GradingRun, ItemResult
 from grader.services.accept import Upload
 from grader.services.queueing import accept_and_queue, dispatching_scope
 from tests.conftest import create_postgres_database, drop_postgres_database
-from tests.stack.processes import GRADER, RedisServer, stop_group, wait_until
+from tests.stack.processes import GraderProcesses, RedisServer, wait_until
 from workers.app import create_app
 from workers.dispatch import celery_dispatcher
 
 RUBRIC_ITEMS = 11
 
 
-@dataclass
-class Stack:
-    """Processes and database of one test; `env` is what every `grader` subprocess sees."""
+@dataclass(kw_only=True)
+class Stack(GraderProcesses):
+    """Processes and database of one test."""
 
     engine: Engine
-    log_dir: Path
     redis: RedisServer
-    env: dict[str, str]
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     expected: dict[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -49,14 +46,6 @@ class Stack:
                    GRADER_SWEEP_INTERVAL_S=str(sweep_s), GRADER_TASK_RETRY_BACKOFF_S="1",
                    GRADER_TASK_RETRY_BACKOFF_MAX_S="4", GRADER_TASK_MAX_RETRIES="12")
         return cls(engine=engine, log_dir=log_dir, redis=redis, env=env)
-
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        """A `grader` subprocess in its own process group, logging to <name>.log."""
-        with (self.log_dir / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen([*GRADER, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True, cwd=self.log_dir)
-        self.processes[name] = process
-        return process
 
     def start_worker(self, name: str, *, concurrency: int) -> subprocess.Popen[bytes]:
         return self.start(name, "worker", "--concurrency", str(concurrency), "--hostname", f"{name}@%h")
@@ -70,23 +59,12 @@ class Stack:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
-    def check_alive(self) -> None:
-        """A worker or beat that exited on its own fails the test at once, with the end of its log."""
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-2000:]
-                raise AssertionError(f"{name} exited with {process.returncode}:\n{tail}")
-
     def wait_for(self, condition: Callable[[], bool], *, timeout_s: float, what: str) -> None:
         def alive_and(condition_met: Callable[[], bool] = condition) -> bool:
             self.check_alive()
             return condition_met()
 
         wait_until(alive_and, timeout_s=timeout_s, what=what, poll_s=0.5)
-
-    def stop_all(self) -> None:
-        for process in self.processes.values():
-            stop_group(process)
 
     def submit(self, files: list[Path], *, scores: dict[Path, float]) -> None:
         """Each upload in its own unit of work, sent after its commit, the way the API and the CLI do it."""

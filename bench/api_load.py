@@ -49,20 +49,20 @@ class Figures:
             self.statuses[status] = self.statuses.get(status, 0) + 1
 
 
-def _libpq(url: str) -> str:
+def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @contextmanager
 def fresh_database(admin_url: str) -> Iterator[str]:
     name = f"grader_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_libpq(admin_url), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
     finally:
-        with psycopg.connect(_libpq(admin_url), autocommit=True) as connection:
+        with psycopg.connect(libpq_url(admin_url), autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -93,7 +93,7 @@ class Processes:
                     os.killpg(process.pid, signal.SIGKILL)
 
 
-def _wait_ready(base_url: str, timeout_s: float = 60) -> None:
+def wait_ready(base_url: str, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
@@ -101,6 +101,40 @@ def _wait_ready(base_url: str, timeout_s: float = 60) -> None:
                 return
         time.sleep(0.3)
     raise SystemExit(f"the API did not become ready at {base_url}")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What a benchmark talks to: the API's address, an LMS token, and the database it can read results from."""
+
+    base_url: str
+    token: str
+    database_url: str
+
+
+@contextmanager
+def api_deployment(admin_url: str, redis_db: int, *, port: int, burst: int, worker_args: tuple[str, ...],
+                   api_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None) -> Iterator[Deployment]:
+    """A fresh database and an emptied Redis database, a course with an LMS token, one `grader worker` and
+    `grader serve`, ready; every process stopped and the database dropped at the end."""
+    broker = f"{os.environ.get('GRADER_TEST_REDIS_URL', 'redis://127.0.0.1:6379').rstrip('/')}/{redis_db}"
+    redis.Redis.from_url(broker).flushdb()
+    with fresh_database(admin_url) as database_url, tempfile.TemporaryDirectory() as home:
+        upgrade(make_engine(database_url))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+        env.update(GRADER_DATABASE_URL=database_url, GRADER_BROKER_URL=broker, GRADER_HOME=home,
+                   GRADER_SUBMIT_BURST=str(burst), GRADER_SUBMIT_RATE_PER_MINUTE="1000000",
+                   GRADER_LOG_LEVEL="WARNING", **(extra_env or {}))
+        processes = Processes(env, Path(home))
+        try:
+            processes.run("courses", "create", "bench")
+            token = processes.run("tokens", "create", "--course", "bench", "--role", "lms").strip().splitlines()[-1]
+            processes.start("worker", "worker", *worker_args)
+            processes.start("api", "serve", "--port", str(port), *api_args)
+            wait_ready(f"http://127.0.0.1:{port}")
+            yield Deployment(base_url=f"http://127.0.0.1:{port}", token=token, database_url=database_url)
+        finally:
+            processes.stop()
 
 
 def _client_loop(base_url: str, token: str, indices: list[int], figures: Figures, content: bytes) -> None:
@@ -176,28 +210,14 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get(
         "GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
-    broker = f"{os.environ.get('GRADER_TEST_REDIS_URL', 'redis://127.0.0.1:6379').rstrip('/')}/{args.redis_db}"
-    redis.Redis.from_url(broker).flushdb()
-    with fresh_database(args.postgres) as database_url, tempfile.TemporaryDirectory() as home:
-        upgrade(make_engine(database_url))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-        env.update(GRADER_DATABASE_URL=database_url, GRADER_BROKER_URL=broker, GRADER_HOME=home,
-                   GRADER_SUBMIT_BURST=str(args.submissions), GRADER_SUBMIT_RATE_PER_MINUTE="1000000",
-                   GRADER_LOG_LEVEL="WARNING")
-        processes, port = Processes(env, Path(home)), 18000 + os.getpid() % 1000
-        try:
-            processes.run("courses", "create", "bench")
-            token = processes.run("tokens", "create", "--course", "bench", "--role", "lms").strip().splitlines()[-1]
-            processes.start("worker", "worker", "--concurrency", str(args.worker_concurrency))
-            processes.start("api", "serve", "--port", str(port), "--workers", str(args.api_workers))
-            _wait_ready(f"http://127.0.0.1:{port}")
-            figures, post_s = post_all(f"http://127.0.0.1:{port}", token, args.submissions, args.clients)
-            report_posts(args, figures, post_s)
-            accepted = figures.statuses.get(202, 0)
-            grade_s, counts = wait_graded(database_url, accepted, args.grade_timeout)
-            report_grading(accepted, post_s, grade_s, counts)
-        finally:
-            processes.stop()
+    with api_deployment(args.postgres, args.redis_db, port=18000 + os.getpid() % 1000, burst=args.submissions,
+                        worker_args=("--concurrency", str(args.worker_concurrency)),
+                        api_args=("--workers", str(args.api_workers))) as deployment:
+        figures, post_s = post_all(deployment.base_url, deployment.token, args.submissions, args.clients)
+        report_posts(args, figures, post_s)
+        accepted = figures.statuses.get(202, 0)
+        grade_s, counts = wait_graded(deployment.database_url, accepted, args.grade_timeout)
+        report_grading(accepted, post_s, grade_s, counts)
 
 
 if __name__ == "__main__":

@@ -14,18 +14,13 @@ import os
 import shlex
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psycopg
-import redis
-from api_load import Processes, _libpq, _wait_ready, fresh_database  # bench/ is on sys.path when run as a script
-
-from grader.db import make_engine
-from grader.migrate import upgrade
+from api_load import api_deployment, libpq_url  # bench/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTION = REPO / "grader" / "assignments" / "layers" / "examples" / "student_solution.py"
@@ -76,7 +71,7 @@ def measure(args: argparse.Namespace, base_url: str, token: str, database_url: s
     content = SOLUTION.read_bytes()
     stored: list[Stored] = []
     with httpx.Client(base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {token}"}) as client, \
-            psycopg.connect(_libpq(database_url), autocommit=True) as connection:
+            psycopg.connect(libpq_url(database_url), autocommit=True) as connection:
         for index in range(args.warmup + args.submissions):
             one = submit_one(client, connection, index, content)
             if index >= args.warmup:
@@ -112,24 +107,10 @@ def main() -> None:
         "GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
     print(f"command: {shlex.join([sys.executable, *sys.argv])}; load {os.getloadavg()[0]:.2f}")
-    broker = f"{os.environ.get('GRADER_TEST_REDIS_URL', 'redis://127.0.0.1:6379').rstrip('/')}/{args.redis_db}"
-    redis.Redis.from_url(broker).flushdb()
-    with fresh_database(args.postgres) as database_url, tempfile.TemporaryDirectory() as home:
-        upgrade(make_engine(database_url))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-        env.update(GRADER_DATABASE_URL=database_url, GRADER_BROKER_URL=broker, GRADER_HOME=home,
-                   GRADER_LOG_LEVEL="WARNING", GRADER_SANDBOX_POOL="warm",
-                   GRADER_SUBMIT_BURST=str(args.warmup + args.submissions), GRADER_SUBMIT_RATE_PER_MINUTE="1000000")
-        processes, port = Processes(env, Path(home)), 19000 + os.getpid() % 1000
-        try:
-            processes.run("courses", "create", "bench")
-            token = processes.run("tokens", "create", "--course", "bench", "--role", "lms").strip().splitlines()[-1]
-            processes.start("worker", "worker", "--concurrency", "1", "--hostname", "single@%h")
-            processes.start("api", "serve", "--port", str(port))
-            _wait_ready(f"http://127.0.0.1:{port}")
-            stored = measure(args, f"http://127.0.0.1:{port}", token, database_url)
-        finally:
-            processes.stop()
+    with api_deployment(args.postgres, args.redis_db, port=19000 + os.getpid() % 1000,
+                        burst=args.warmup + args.submissions, extra_env={"GRADER_SANDBOX_POOL": "warm"},
+                        worker_args=("--concurrency", "1", "--hostname", "single@%h")) as deployment:
+        stored = measure(args, deployment.base_url, deployment.token, deployment.database_url)
     report(stored)
 
 

@@ -65,18 +65,21 @@ def _blocks(lines: list[str], regions: dict[int, tuple[int, str]]) -> list[CodeB
     return blocks
 
 
-def code_listing(content: bytes, filename: str, bundle: AssignmentBundle, *, max_bytes: int) -> CodeListing:
+def code_listing(content: bytes, filename: str, bundle: AssignmentBundle, *, max_bytes: int,
+                 cells: list[StudentCell] | None = None) -> CodeListing:
     """Read the stored file with the grader's own reader; cells are matched to the source's by grade_id.
 
-    A notebook (.ipynb) is shown in its percent-format text, so lines read the same as a .py submission's.
+    `cells` are the ones parsed at upload (grader.notebooks.stored); a .py file is then not parsed again. A
+    notebook (.ipynb) is shown in its percent-format text, so lines read the same as a .py submission's.
     """
     solution_ids = {cell.grade_id for cell in bundle.source_cells if cell.solution and cell.grade_id}
     try:
         text = decode_text(content, max_bytes=max_bytes)
-        notebook = parse_notebook(text, filename)
-        cells = student_cells(notebook)
-        if filename.lower().endswith(".ipynb") or text.lstrip().startswith("{"):
-            text = jupytext.writes(notebook, fmt="py:percent")
+        is_notebook = filename.lower().endswith(".ipynb") or text.lstrip().startswith("{")
+        if cells is None or is_notebook:
+            notebook = parse_notebook(text, filename)
+            cells = student_cells(notebook)
+            text = jupytext.writes(notebook, fmt="py:percent") if is_notebook else text
     except Rejected as exc:
         raw = content.decode("utf-8", errors="replace")
         return CodeListing(blocks=_blocks(raw.split("\n"), {}), marked=[],

@@ -11,6 +11,7 @@ from grader.assignments.bundle import load_assignment
 from grader.dashboard.charts import Sparkline, sparkline
 from grader.dashboard.code import CodeListing, code_listing
 from grader.models import GradingRun, RunStatus, Submission
+from grader.notebooks.stored import cells_from_store
 from grader.services.courses import read_submission
 from grader.services.tokens import Principal
 
@@ -63,7 +64,8 @@ def submission_page(session: Session, *, principal: Principal, submission_id: st
               if run.status == RunStatus.GRADED.value and run.score is not None]
     return SubmissionPage(
         view=view, shown=shown, runs_newest_first=list(reversed(view.runs)),
-        code=code_listing(submission.content, submission.filename, bundle, max_bytes=max_bytes),
+        code=code_listing(submission.content, submission.filename, bundle, max_bytes=max_bytes,
+                          cells=cells_from_store(submission.parsed_cells)),
         history=sparkline(graded, max_score=bundle.rubric.max_score),  # type: ignore[arg-type]
         siblings=_siblings(session, submission),
         can_resend=bool(view.callback_url) and view.current_run_id is not None)

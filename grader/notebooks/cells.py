@@ -67,7 +67,3 @@ def student_cells(notebook: nbformat.NotebookNode) -> list[StudentCell]:
                                  grade_id=_grade_id(metadata), nbgrader=metadata))
     return cells
 
-
-def normalized(source: str) -> str:
-    """Source compared by content: trailing spaces and surrounding blank lines do not count as edits."""
-    return "\n".join(line.rstrip() for line in source.strip("\n").splitlines()).strip()

@@ -1,8 +1,9 @@
-"""Locked-cell restoration: locked cells always come from the instructor source, and every change is flagged."""
+"""Locked-cell restoration: locked cells always come from the instructor source; every change of code is flagged."""
 
 from dataclasses import dataclass, field
 
-from grader.notebooks.cells import SourceCell, StudentCell, normalized
+from grader.notebooks.cells import SourceCell, StudentCell
+from grader.notebooks.code_identity import code_key, same_code
 from grader.sandbox.job import JobCell
 
 TRUSTED_METADATA = ("grade", "locked", "points", "solution")
@@ -24,7 +25,7 @@ class RestoredNotebook:
 class _Restorer:
     def __init__(self, source_cells: tuple[SourceCell, ...]) -> None:
         self.locked = {c.grade_id: c for c in source_cells if c.locked and c.grade_id and c.cell_type == "code"}
-        self.by_content = {normalized(c.source): c for c in self.locked.values()}
+        self.by_content = {code_key(c.source): c for c in self.locked.values()}
         self.seen: set[str] = set()
         self.result = RestoredNotebook()
 
@@ -40,7 +41,7 @@ class _Restorer:
     def visit(self, cell: StudentCell, position: int) -> None:
         locked = self.locked.get(cell.grade_id or "")
         if locked is None and cell.grade_id is None:
-            locked = self.by_content.get(normalized(cell.source))
+            locked = self.by_content.get(code_key(cell.source))
             if locked is not None and locked.grade_id not in self.seen:
                 self.result.flags.append(f"locked_cell_metadata_stripped:{locked.grade_id}")
                 self.emit_locked(locked)
@@ -55,7 +56,7 @@ class _Restorer:
         if locked.grade_id in self.seen:
             self.result.flags.append(f"locked_cell_duplicated:{locked.grade_id}")
             return
-        if normalized(cell.source) != normalized(locked.source):
+        if not same_code(cell.source, locked.source):
             self.result.flags.append(f"locked_cell_edited:{locked.grade_id}")
         if any(cell.nbgrader.get(key) != locked.nbgrader.get(key) for key in TRUSTED_METADATA):
             self.result.flags.append(f"locked_cell_metadata_edited:{locked.grade_id}")

@@ -1,4 +1,7 @@
-"""The `grader` command line: each command parses, calls one service, and shapes the output."""
+"""The `grader` command line: each command parses, calls one service, and shapes the output.
+
+Commands import what they use inside their body, so `grader --help` loads neither the ORM nor numpy.
+"""
 
 import json
 import sys
@@ -8,36 +11,42 @@ from typing import Annotated
 import typer
 
 from grader.cli_api import register as register_api_commands
-from grader.cli_output import print_result
 from grader.cli_regrade import register as register_regrade_commands
 from grader.cli_stack import register as register_stack_commands
-from grader.config import get_settings
 from grader.errors import NotFound, Rejected
 
+# plain click help: Rich's help renderer alone costs more to import than the rest of `grader --help`
 app = typer.Typer(help="TinyTorch autograder: grade layers_dev.py submissions.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, rich_markup_mode=None)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
 @app.command()
 def grade(
-    path: Annotated[Path, typer.Argument(help="The student's layers_dev.py or .ipynb")],
-    student: Annotated[str, typer.Option(help="Student id to record")] = "local",
+    path: Annotated[Path, typer.Argument(help="The student's layers_dev.py or .ipynb, or a folder of them")],
+    student: Annotated[str, typer.Option(help="Student id to record (a folder's files: each file's name)")]
+    = "local",
     assignment: Annotated[str, typer.Option(help="Assignment name")] = "layers",
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object (a folder: one a line)")]
+    = False,
     queue: Annotated[bool, typer.Option("--queue", help="Grade through the workers and wait for the result")] = False,
 ) -> None:
-    """Grade one file on the embedded default (or through the queue) and store it."""
+    """Grade one file, or every *.py and *.ipynb in a folder, on the embedded default (or through the queue)."""
     from grader.cli_stack import grade_queued
-    from grader.runtime_context import grade_file_embedded
+    from grader.config import get_settings
+    from grader.runtime_context import grade_file_once
 
+    if path.is_dir():
+        if queue:
+            _reject(assignment, "--queue grades one file; grade a folder without it", "invalid", as_json)
+        _grade_folder(path, assignment, as_json)
     try:
         content = path.read_bytes()
     except OSError as exc:
         _reject(assignment, f"cannot read {path}: {exc.strerror}", "unreadable", as_json)
     try:
-        grade_file = grade_queued if queue else grade_file_embedded
+        grade_file = grade_queued if queue else grade_file_once
         document = grade_file(get_settings(), content=content, filename=path.name, student=student,
                               assignment=assignment)
     except Rejected as exc:
@@ -47,8 +56,32 @@ def grade(
     if as_json:
         sys.stdout.write(json.dumps(document) + "\n")
     else:
+        from grader.cli_output import print_result
+
         print_result(document)
     raise typer.Exit(0 if document["status"] == "graded" else 1)
+
+
+def _grade_folder(folder: Path, assignment: str, as_json: bool) -> None:
+    """One row (or JSON line) per file as each is graded; the exit code is the worst file's."""
+    from grader.cli_output import FolderTable
+    from grader.config import get_settings
+    from grader.grade_folder import grade_folder, submission_files
+
+    files = submission_files(folder)
+    if not files:
+        _reject(assignment, f"{folder} holds no *.py or *.ipynb file", "empty_folder", as_json)
+    statuses = []
+    with FolderTable(enabled=not as_json) as table:
+        for result in grade_folder(get_settings(), files, assignment=assignment):
+            statuses.append(result.document["status"])
+            if as_json:
+                sys.stdout.write(json.dumps({"file": result.path.name, "student": result.student,
+                                             **result.document}) + "\n")
+                sys.stdout.flush()
+            else:
+                table.add(result.path.name, result.student, result.document)
+    raise typer.Exit(1 if "error" in statuses else 2 if "rejected" in statuses else 0)
 
 
 def _reject(assignment: str, reason: str, code: str, as_json: bool) -> None:
@@ -76,6 +109,7 @@ def release(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every Alembic migration to the configured database."""
+    from grader.config import get_settings
     from grader.db import make_engine
     from grader.migrate import upgrade
 

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from grader.config import Settings, get_settings
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
+
+    from grader.config import Settings
 
 logger = logging.getLogger(__name__)
 courses_app = typer.Typer(help="Courses: register one with its assignments.", no_args_is_help=True)
@@ -19,7 +20,7 @@ passback_app = typer.Typer(help="LMS grade passback: resend by hand, deliver wha
                            no_args_is_help=True)
 
 
-def _factory(settings: Settings) -> "sessionmaker[Session]":
+def _factory(settings: "Settings") -> "sessionmaker[Session]":
     from grader.runtime_context import ensure_embedded_schema, session_factory
 
     if not settings.database_url:
@@ -40,6 +41,7 @@ def serve(
     """Serve the HTTP API with uvicorn (OpenAPI at /openapi.json, docs at /docs)."""
     import uvicorn
 
+    from grader.config import get_settings
     from grader.logs import configure_logging
 
     settings = get_settings()
@@ -55,6 +57,7 @@ def courses_create(
     assignment: Annotated[list[str] | None, typer.Option(help="Bundled assignment (repeatable)")] = None,
 ) -> None:
     """Register a course with the bundled `layers` assignment (or the ones named); safe to run again."""
+    from grader.config import get_settings
     from grader.db import session_scope
     from grader.services.courses import DEFAULT_ASSIGNMENTS, create_course
 
@@ -74,6 +77,7 @@ def tokens_create(
     label: Annotated[str, typer.Option(help="A note for people, e.g. 'Canvas production'")] = "",
 ) -> None:
     """Mint a token; it is printed once, alone on the last line, and stored only as a hash."""
+    from grader.config import get_settings
     from grader.db import session_scope
     from grader.models import TokenRole
     from grader.services.tokens import create_token
@@ -93,6 +97,7 @@ def tokens_create(
 @tokens_app.command("revoke")
 def tokens_revoke(token_or_id: Annotated[str, typer.Argument(help="The token itself, or its id")]) -> None:
     """End a token at once; requests with it answer 401 from now on."""
+    from grader.config import get_settings
     from grader.db import session_scope
     from grader.services.tokens import revoke_token
 
@@ -107,6 +112,7 @@ def tokens_revoke(token_or_id: Annotated[str, typer.Argument(help="The token its
 @passback_app.command("resend")
 def passback_resend(submission_id: Annotated[str, typer.Argument(help="The submission whose score to send")]) -> None:
     """Send a submission's current score to its callback_url again, now, and say how it went."""
+    from grader.config import get_settings
     from grader.db import session_scope
     from grader.services.courses import resend_passback
     from grader.services.outbox import courier_from_settings, deliver_passback
@@ -135,6 +141,7 @@ def passback_relay(
     """Deliver every passback whose retry time has come, again and again: the outbox's retry loop."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from grader.config import get_settings
     from grader.db import session_scope
     from grader.logs import configure_logging, log_event
     from grader.services.outbox import courier_from_settings, deliver_due_passbacks

@@ -1,9 +1,12 @@
 """Rich rendering of a result document for people at a terminal."""
 
+from types import TracebackType
 from typing import Any
 
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "magenta", "timeout": "yellow",
                 "memory": "yellow", "skipped": "dim"}
@@ -30,3 +33,38 @@ def print_result(document: dict[str, Any]) -> None:
     console.print(f"Sandbox: {sandbox['wall_s']:.2f} s wall, {sandbox['cpu_s']:.2f} s CPU, "
                   f"{sandbox['max_rss_mib']:.0f} MiB peak" + (f", killed: {sandbox['killed']}" if sandbox["killed"]
                                                                 else ""))
+
+
+class FolderTable:
+    """One row per file of a folder; a terminal sees the table grow as each file is graded, a pipe gets it once."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.console = Console()
+        self.table = Table("file", "student", "status", "score", "flags or reason", title="graded folder")
+        for column in self.table.columns:
+            column.overflow = "fold"
+        live = enabled and self.console.is_terminal
+        self.live = Live(self.table, console=self.console, auto_refresh=False) if live else None
+
+    def __enter__(self) -> "FolderTable":
+        if self.live is not None:
+            self.live.start(refresh=True)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self.live is not None:
+            self.live.stop()
+        elif self.enabled:
+            self.console.print(self.table)
+
+    def add(self, filename: str, student: str, document: dict[str, Any]) -> None:
+        """File names, student ids and reasons come from students: shown as text, never as Rich markup."""
+        status = document["status"]
+        score = f"{document['score']:g}/{document['max_score']:g}" if status == "graded" else "-"
+        note = ", ".join(document["integrity"]["flags"]) if status == "graded" else document.get("reason", "")
+        style = {"graded": "green", "rejected": "yellow", "error": "magenta"}.get(status, "")
+        self.table.add_row(Text(filename), Text(student), Text(status, style=style), score, Text(note))
+        if self.live is not None:
+            self.live.refresh()

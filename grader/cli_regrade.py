@@ -3,36 +3,26 @@
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from grader.config import get_settings
 from grader.errors import GraderError
-from grader.models import RegradeBatch
-from grader.services.regrade import (
-    BatchView,
-    OnlyStatus,
-    RegradeRequest,
-    Scope,
-    batch_view,
-    cancel_batch,
-    load_batch,
-    publish_batch,
-    rollback_batch,
-    start_batch,
-)
+from grader.services.regrade_scope import OnlyStatus, Scope
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from grader.models import RegradeBatch
+    from grader.services.regrade import BatchView
 
 regrade_app = typer.Typer(help="Regrade an assignment under its current rubric version, or manage a batch.")
 POLL_S = 1.0
 
 
-def _run(work: Callable[[Session], BatchView]) -> BatchView:
+def _run(work: "Callable[[Session], BatchView]") -> "BatchView":
     """One unit of work; the runs it queued are sent to the workers after its commit, in one dispatch."""
+    from grader.config import get_settings
     from grader.runtime_context import ensure_embedded_schema, session_factory
     from grader.services.queueing import dispatching_scope
     from workers.app import app
@@ -49,12 +39,17 @@ def _run(work: Callable[[Session], BatchView]) -> BatchView:
         raise typer.Exit(2) from None
 
 
-def _on(action: Callable[[Session, str], RegradeBatch], batch_id: str) -> BatchView:
+def _on(action: "Callable[[Session, str], RegradeBatch]", batch_id: str) -> "BatchView":
+    from grader.services.regrade import batch_view
+
     return _run(lambda session: batch_view(session, action(session, batch_id)))
 
 
-def _show(view: BatchView) -> None:
+def _show(view: "BatchView") -> None:
     """The batch's state and counts; once it has ended, what changed."""
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     progress = view.progress
     console.print(f"batch {view.id} ({view.assignment}, rubric {view.rubric_version[:12]}): {view.state}, "
@@ -89,6 +84,8 @@ def regrade(
     wait: Annotated[bool, typer.Option(help="Follow the batch with a progress bar until it ends")] = False,
 ) -> None:
     """Start a regrade batch against the current rubric version (the batch id is printed alone on a line)."""
+    from grader.services.regrade import RegradeRequest, batch_view, start_batch
+
     if ctx.invoked_subcommand is not None:
         return
     request = RegradeRequest(assignment=assignment, course=course, only_status=only_status,
@@ -101,12 +98,24 @@ def regrade(
         _follow(view.id)
 
 
-def _read(batch_id: str) -> BatchView:
+def _read(batch_id: str) -> "BatchView":
+    from grader.services.regrade import batch_view, load_batch
+
     return _run(lambda session: batch_view(session, load_batch(session, batch_id)))
 
 
 def _follow(batch_id: str) -> None:
     """Poll the batch (its progress comes from the runs) until it ends, then print its summary."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     view = _read(batch_id)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
@@ -139,18 +148,24 @@ def show(batch_id: Annotated[str, typer.Argument(help="A regrade batch id")]) ->
 @regrade_app.command("cancel")
 def cancel(batch_id: Annotated[str, typer.Argument(help="A regrade batch id")]) -> None:
     """Stop the batch's queued runs; runs a worker already took finish."""
+    from grader.services.regrade import cancel_batch
+
     _show(_on(cancel_batch, batch_id))
 
 
 @regrade_app.command("publish")
 def publish(batch_id: Annotated[str, typer.Argument(help="A preview batch that has ended")]) -> None:
     """Make a preview's results current and pass the changed scores back to the LMS."""
+    from grader.services.regrade import publish_batch
+
     _show(_on(publish_batch, batch_id))
 
 
 @regrade_app.command("rollback")
 def rollback(batch_id: Annotated[str, typer.Argument(help="A published batch that has ended")]) -> None:
     """Make the results the batch replaced current again (and pass those scores back)."""
+    from grader.services.regrade import rollback_batch
+
     _show(_on(rollback_batch, batch_id))
 
 

@@ -1,12 +1,14 @@
 """Commands of the deployed stack: `grader worker`, `grader beat`, `grader runs retry`, and the queued grade."""
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from grader.config import Settings, get_settings
 from grader.errors import GraderError, NotFound
+
+if TYPE_CHECKING:
+    from grader.config import Settings
 
 runs_app = typer.Typer(help="Grading runs: inspect and re-queue.", no_args_is_help=True)
 POLL_S = 0.5
@@ -18,6 +20,7 @@ def worker(
     queues: Annotated[str | None, typer.Option(help="Comma-separated queues (default: all)")] = None,
 ) -> None:
     """Start a Celery worker on GRADER_BROKER_URL that grades into GRADER_DATABASE_URL."""
+    from grader.config import get_settings
     from grader.logs import configure_logging
     from workers.app import QUEUES, app
 
@@ -33,6 +36,7 @@ def worker(
 
 def beat() -> None:
     """Start Celery beat: it asks for the stale-run sweep every GRADER_SWEEP_INTERVAL_S seconds."""
+    from grader.config import get_settings
     from grader.logs import configure_logging
     from workers.app import app
 
@@ -46,6 +50,7 @@ def beat() -> None:
 @runs_app.command("retry")
 def retry(run_id: Annotated[str, typer.Argument(help="The id of a run that ended `error`")]) -> None:
     """Re-queue an errored run by hand; it is sent to the workers once the change is committed."""
+    from grader.config import get_settings
     from grader.runtime_context import session_factory
     from grader.services.queueing import NotRetryable, dispatching_scope, requeue_run
     from workers.app import app
@@ -60,7 +65,7 @@ def retry(run_id: Annotated[str, typer.Argument(help="The id of a run that ended
     typer.echo(f"run {run_id} queued again")
 
 
-def grade_queued(settings: Settings, *, content: bytes, filename: str, student: str,
+def grade_queued(settings: "Settings", *, content: bytes, filename: str, student: str,
                  assignment: str) -> dict[str, Any]:
     """Accept and commit, send after commit, then wait for the stored result and return the same contract."""
     from grader.runtime_context import ensure_embedded_schema, session_factory
@@ -79,7 +84,7 @@ def grade_queued(settings: Settings, *, content: bytes, filename: str, student: 
     return _wait_for_result(settings, run_id)
 
 
-def _wait_for_result(settings: Settings, run_id: str) -> dict[str, Any]:
+def _wait_for_result(settings: "Settings", run_id: str) -> dict[str, Any]:
     """Poll the database, not the broker: the stored run is the result, whichever worker wrote it."""
     from grader.db import session_scope
     from grader.runtime_context import session_factory

@@ -35,6 +35,16 @@ def runner_for(settings: Settings) -> SandboxRunner:
     return _RUNNERS[key]
 
 
+def one_shot_runner(settings: Settings) -> SandboxRunner:
+    """The runner for a command that grades one file and exits: the configured backend on the cold pool.
+
+    A warm sandbox pays for a zygote that imports numpy and matplotlib so that the jobs after the first are
+    cheap; one job never sees those, so it would start the zygote, fork it once and throw both away.
+    """
+    cold = settings.model_copy(update={"sandbox": settings.sandbox.model_copy(update={"pool": "cold"})})
+    return runner_for(cold)
+
+
 def ensure_embedded_schema(settings: Settings) -> None:
     """The embedded SQLite default migrates itself; a server database is migrated by `grader db upgrade`."""
     if not settings.database_url:
@@ -45,15 +55,29 @@ def ensure_embedded_schema(settings: Settings) -> None:
 
 
 def grade_file_embedded(settings: Settings, *, content: bytes, filename: str, student: str,
-                        assignment: str) -> dict[str, Any]:
-    """Accept (one transaction), then grade in-process (another), and return the result contract."""
+                        assignment: str, runner: SandboxRunner | None = None) -> dict[str, Any]:
+    """Accept (one transaction), then grade in-process (another), and return the result contract.
+
+    `runner` defaults to the configured pool; a single file from the CLI takes the one-shot one.
+    """
     ensure_embedded_schema(settings)
+    return accept_and_grade(settings, Upload(content, filename, student, assignment), runner or runner_for(settings))
+
+
+def grade_file_once(settings: Settings, *, content: bytes, filename: str, student: str,
+                    assignment: str) -> dict[str, Any]:
+    """`grade_file_embedded` for a command that grades one file and exits: on the one-shot sandbox."""
+    return grade_file_embedded(settings, content=content, filename=filename, student=student, assignment=assignment,
+                               runner=one_shot_runner(settings))
+
+
+def accept_and_grade(settings: Settings, upload: Upload, runner: SandboxRunner) -> dict[str, Any]:
+    """The two transactions of an embedded grade, on a database whose schema is already current."""
     factory = session_factory(settings)
     max_bytes = settings.max_upload_kib * 1024
     with session_scope(factory) as session:
-        _submission, run = accept_submission(session, Upload(content, filename, student, assignment),
-                                            max_bytes=max_bytes)
+        _submission, run = accept_submission(session, upload, max_bytes=max_bytes)
         run_id = run.id
     with session_scope(factory) as session:
-        run = grade_run(session, run_id, runner_for(settings), limits_from_settings(settings), max_bytes=max_bytes)
+        run = grade_run(session, run_id, runner, limits_from_settings(settings), max_bytes=max_bytes)
         return result_document(run.submission, run)

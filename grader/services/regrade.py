@@ -1,6 +1,5 @@
 """Regrade batches: grade an assignment's submissions again under the current rubric, preview, publish, roll back."""
 
-import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from grader.services.courses import Conflict, require_assignment
 from grader.services.grade import make_current
 from grader.services.outbox import new_passback, supersede_pending
 from grader.services.queueing import queue_run, request_passback
+from grader.services.regrade_scope import OnlyStatus, Scope
 from grader.services.regrade_summary import (
     CANCELLED_REASON,
     BatchProgress,
@@ -29,21 +29,6 @@ from grader.services.regrade_summary import (
 
 logger = logging.getLogger(__name__)
 UNFINISHED = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
-
-
-class Scope(enum.StrEnum):
-    """Which submissions of each student are graded again."""
-
-    LATEST = "latest"
-    BEST = "best"
-    ALL = "all"
-
-
-class OnlyStatus(enum.StrEnum):
-    """`error`: the newest run ended error; `failed`: the current result is short of full marks."""
-
-    ERROR = "error"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

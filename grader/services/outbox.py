@@ -7,9 +7,8 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import httpx
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
@@ -18,8 +17,10 @@ from grader.config import Settings
 from grader.logs import log_event
 from grader.models import GradingRun, Passback, PassbackStatus, RunStatus, Submission
 from grader.models.base import new_id, utcnow
-from grader.services.callback_guard import CallbackPolicy, CallbackRefused, PinnedTransport
 from grader.services.results import ItemView, student_items
+
+if TYPE_CHECKING:  # httpx is imported by the code that delivers: recording a passback (every grade) needs none
+    import httpx
 
 SIGNATURE_HEADER = "X-Grader-Signature"
 TIMESTAMP_HEADER = "X-Grader-Timestamp"
@@ -51,7 +52,7 @@ class Courier:
     """How deliveries go out: the signing key, an HTTP client (swapped in tests), and the retry bound."""
 
     secret: bytes
-    client: httpx.Client
+    client: "httpx.Client"
     retry_base_s: float
     retry_max_s: float
     max_attempts: int
@@ -68,8 +69,12 @@ class PassbackOutcome:
     error: str | None
 
 
-def courier_from_settings(settings: Settings, client: httpx.Client | None = None) -> Courier:
+def courier_from_settings(settings: Settings, client: "httpx.Client | None" = None) -> Courier:
     """Redirects are never followed: a score goes to the URL the LMS gave, or nowhere."""
+    import httpx
+
+    from grader.services.callback_guard import CallbackPolicy, PinnedTransport
+
     policy = CallbackPolicy.from_cidrs(settings.passback_allowed_networks)
     client = client or httpx.Client(timeout=settings.passback_timeout_s, follow_redirects=False,
                                     transport=PinnedTransport(policy),
@@ -146,6 +151,10 @@ class _Answer:
 
 
 def _post(courier: Courier, row: Passback) -> _Answer:
+    import httpx
+
+    from grader.services.callback_guard import CallbackRefused
+
     body = row.body.encode("utf-8")
     try:
         response = courier.client.post(row.callback_url, content=body,

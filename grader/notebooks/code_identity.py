@@ -11,6 +11,7 @@ any real edit visible.
 
 import io
 import tokenize
+from functools import lru_cache
 from typing import NamedTuple
 
 # an ERRORTOKEN left here is whitespace only (any other makes the cell untokenizable)
@@ -62,6 +63,13 @@ def code_key(source: str) -> CodeKey:
     return CodeKey(tokenized=True, content=tokens)
 
 
+@lru_cache(maxsize=128)
+def source_key(source: str) -> CodeKey:
+    """`code_key` of an instructor's cell, kept: the same few strings come back for every submission a process
+    grades (students' cells are never kept, so a flood of large cells holds no memory)."""
+    return code_key(source)
+
+
 def same_code(student: str, source: str) -> bool:
-    """True when the student's cell is the source's code, whatever its comments and whitespace."""
-    return code_key(student) == code_key(source)
+    """True when the student's cell is the instructor's code, whatever its comments and whitespace."""
+    return code_key(student) == source_key(source)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from grader.notebooks.cells import SourceCell, StudentCell
-from grader.notebooks.code_identity import code_key, same_code
+from grader.notebooks.code_identity import code_key, same_code, source_key
 from grader.sandbox.job import JobCell
 
 TRUSTED_METADATA = ("grade", "locked", "points", "solution")
@@ -25,7 +25,7 @@ class RestoredNotebook:
 class _Restorer:
     def __init__(self, source_cells: tuple[SourceCell, ...]) -> None:
         self.locked = {c.grade_id: c for c in source_cells if c.locked and c.grade_id and c.cell_type == "code"}
-        self.by_content = {code_key(c.source): c for c in self.locked.values()}
+        self.by_content = {source_key(c.source): c for c in self.locked.values()}
         self.seen: set[str] = set()
         self.result = RestoredNotebook()
 

@@ -78,7 +78,7 @@ def tokens_create(
     from grader.models import TokenRole
     from grader.services.tokens import create_token
 
-    if role not in {r.value for r in TokenRole}:
+    if role not in set(TokenRole):
         typer.echo("error: --role is lms or instructor", err=True)
         raise typer.Exit(2)
     try:
@@ -86,7 +86,7 @@ def tokens_create(
             issued = create_token(session, course=course, role=TokenRole(role), label=label)
     except GraderError as exc:
         _fail(exc)
-    typer.echo(f"token id {issued.id} for course {issued.course}, role {issued.role.value} (shown once):")
+    typer.echo(f"token id {issued.id} for course {issued.course}, role {issued.role} (shown once):")
     typer.echo(issued.token)
 
 

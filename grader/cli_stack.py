@@ -82,8 +82,9 @@ def grade_queued(settings: Settings, *, content: bytes, filename: str, student: 
 def _wait_for_result(settings: Settings, run_id: str) -> dict[str, Any]:
     """Poll the database, not the broker: the stored run is the result, whichever worker wrote it."""
     from grader.db import session_scope
+    from grader.models import FINISHED
     from grader.runtime_context import session_factory
-    from grader.services.grade import FINISHED, load_run
+    from grader.services.grade import load_run
     from grader.services.results import result_document
 
     deadline = time.monotonic() + settings.run_lease_s * (settings.run_max_attempts + 1)

@@ -26,11 +26,11 @@ def _links(submission: Submission) -> SubmissionLinks:
 
 def submission_status(submission: Submission) -> str:
     """The status of the newest run: `queued`, `running`, `graded` or `error`."""
-    return submission.runs[-1].status if submission.runs else RunStatus.QUEUED.value
+    return submission.runs[-1].status if submission.runs else RunStatus.QUEUED
 
 
 def current_run(submission: Submission) -> GradingRun | None:
-    return next((run for run in submission.runs if run.is_current and run.status == RunStatus.GRADED.value), None)
+    return next((run for run in submission.runs if run.is_current and run.status == RunStatus.GRADED), None)
 
 
 class SubmissionAccepted(BaseModel):

@@ -61,7 +61,7 @@ def submission_page(session: Session, *, principal: Principal, submission_id: st
     shown = by_id.get(view.current_run_id or "") or (view.runs[-1] if view.runs else None)
     bundle = load_assignment(submission.assignment)
     graded = [(run.id, run.score) for run in view.runs
-              if run.status == RunStatus.GRADED.value and run.score is not None]
+              if run.status == RunStatus.GRADED and run.score is not None]
     return SubmissionPage(
         view=view, shown=shown, runs_newest_first=list(reversed(view.runs)),
         code=code_listing(submission.content, submission.filename, bundle, max_bytes=max_bytes,

@@ -7,8 +7,7 @@ from typing import Literal
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from grader.models import GradingRun, RegradeBatch, RunStatus, Submission
-from grader.services.regrade import UNFINISHED
+from grader.models import UNFINISHED, GradingRun, RegradeBatch, RunStatus, Submission
 from grader.services.scores import (
     AssignmentStats,
     AssignmentSummary,
@@ -92,7 +91,7 @@ def _errors_by_student(session: Session, course: str, assignment: str) -> dict[s
               .where(Submission.course == course, Submission.assignment == assignment,
                      GradingRun.preview.is_(False)).subquery())
     rows = session.execute(select(newest.c.student, func.count())
-                           .where(newest.c.rank == 1, newest.c.status == RunStatus.ERROR.value)
+                           .where(newest.c.rank == 1, newest.c.status == RunStatus.ERROR)
                            .group_by(newest.c.student)).all()
     return {student: count for student, count in rows}
 

@@ -7,17 +7,27 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grader.models.base import Base, new_id, utcnow
+from grader.models.base import Base, new_id, stored_enum, utcnow
 from grader.models.submission import Submission
 
 
 class RunStatus(enum.StrEnum):
-    """Lifecycle of a run; stored as strings."""
+    """Lifecycle of a run; stored as strings. `cancelled`: its regrade batch was cancelled before a worker took it
+    (not an error: nothing went wrong, and it says nothing about the submission)."""
 
     QUEUED = "queued"
     RUNNING = "running"
     GRADED = "graded"
     ERROR = "error"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED
+
+
+UNFINISHED: tuple[RunStatus, ...] = (RunStatus.QUEUED, RunStatus.RUNNING)
+FINISHED: tuple[RunStatus, ...] = tuple(status for status in RunStatus if status not in UNFINISHED)
 
 
 class GradingRun(Base):
@@ -34,7 +44,7 @@ class GradingRun(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     rubric_version: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED.value, index=True)
+    status: Mapped[RunStatus] = mapped_column(stored_enum(RunStatus), default=RunStatus.QUEUED, index=True)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
     score: Mapped[float | None] = mapped_column(Float, default=None)
     max_score: Mapped[float | None] = mapped_column(Float, default=None)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from grader.assignments.bundle import load_assignment
 from grader.errors import NotFound
-from grader.models import GradingRun, ItemResult, RunStatus
+from grader.models import FINISHED, GradingRun, ItemResult, RunStatus
 from grader.models.base import utcnow
 from grader.notebooks.stored import cells_from_store
 from grader.sandbox.job import SandboxLimits
@@ -18,8 +18,6 @@ from grader.services.outbox import record_passback
 from grader.services.regrade_summary import score_changed
 from grader.services.settle import evaluate_settled
 
-FINISHED = (RunStatus.GRADED.value, RunStatus.ERROR.value)
-
 
 def load_run(session: Session, run_id: str) -> GradingRun:
     run = session.get(GradingRun, run_id)
@@ -29,7 +27,7 @@ def load_run(session: Session, run_id: str) -> GradingRun:
 
 
 def mark_running(run: GradingRun, *, worker: str | None = None) -> None:
-    run.status = RunStatus.RUNNING.value
+    run.status = RunStatus.RUNNING
     run.started_at = utcnow()
     run.attempt += 1
     run.worker = worker or socket.gethostname()
@@ -48,7 +46,7 @@ def record_evaluation(session: Session, run: GradingRun, evaluation: Evaluation)
     run.integrity_flags = evaluation.flags
     run.sandbox_usage = dict(evaluation.usage)
     run.output = evaluation.output[:200_000]
-    run.status = RunStatus.GRADED.value
+    run.status = RunStatus.GRADED
     run.finished_at = utcnow()
     if not run.preview:
         make_current(session, run)
@@ -82,7 +80,7 @@ def make_current(session: Session, run: GradingRun) -> None:
 
 def record_failure(session: Session, run: GradingRun, reason: str) -> None:
     """An internal failure: the run ends `error` with the cause visible to staff, never a student score."""
-    run.status = RunStatus.ERROR.value
+    run.status = RunStatus.ERROR
     run.error = reason[:4000]
     run.finished_at = utcnow()
     session.flush()

@@ -27,7 +27,7 @@ class PassbackDelivery:
 def deliver_passback(session: Session, run_id: str) -> PassbackDelivery:
     """Only the current graded run of a submission is ever passed back; anything else is skipped and said so."""
     run = load_run(session, run_id)
-    if run.status != RunStatus.GRADED.value or not run.is_current:
+    if run.status != RunStatus.GRADED or not run.is_current:
         log_event(logger, "passback_skipped", run_id=run_id, status=run.status, current=run.is_current)
         return PassbackDelivery(run_id, False, "not the current graded run")
     outcomes = deliver_run_passbacks(session, run_id, courier=_courier())

@@ -13,14 +13,13 @@ from sqlalchemy.orm import Session
 from grader.assignments.bundle import load_assignment
 from grader.errors import NotFound
 from grader.logs import log_event
-from grader.models import CourseAssignment, GradingRun, RegradeBatch, RunStatus, Submission
+from grader.models import UNFINISHED, CourseAssignment, GradingRun, PassbackReason, RegradeBatch, RunStatus, Submission
 from grader.models.base import utcnow
 from grader.services.courses import Conflict, require_assignment
 from grader.services.grade import make_current
 from grader.services.outbox import new_passback, supersede_pending
 from grader.services.queueing import queue_run, request_passback
 from grader.services.regrade_summary import (
-    CANCELLED_REASON,
     BatchProgress,
     BatchSummary,
     batch_progress,
@@ -28,7 +27,6 @@ from grader.services.regrade_summary import (
 )
 
 logger = logging.getLogger(__name__)
-UNFINISHED = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 
 
 class Scope(enum.StrEnum):
@@ -91,7 +89,7 @@ class _Candidate:
 
 def _a_result() -> ColumnElement[bool]:
     """Runs that say how a submission was graded: not previews, not runs cancelled before they started."""
-    return and_(GradingRun.preview.is_(False), or_(GradingRun.error.is_(None), GradingRun.error != CANCELLED_REASON))
+    return and_(GradingRun.preview.is_(False), GradingRun.status != RunStatus.CANCELLED)
 
 
 def _candidates(session: Session, request: RegradeRequest) -> list[_Candidate]:
@@ -134,7 +132,7 @@ def _wanted(candidate: _Candidate, only: OnlyStatus | None) -> bool:
     if candidate.newest_status in UNFINISHED:
         return False
     if only == OnlyStatus.ERROR:
-        return candidate.newest_status == RunStatus.ERROR.value
+        return candidate.newest_status == RunStatus.ERROR
     if only == OnlyStatus.FAILED:
         return candidate.score is not None and candidate.score < (candidate.max_score or 0.0)
     return True
@@ -157,7 +155,7 @@ def _refuse_overlap(session: Session, request: RegradeRequest) -> None:
 
 
 def _filters(request: RegradeRequest) -> dict[str, Any]:
-    return {"only_status": request.only_status.value if request.only_status else None,
+    return {"only_status": request.only_status,
             "since": request.since.isoformat() if request.since else None, "students": list(request.students)}
 
 
@@ -169,14 +167,14 @@ def start_batch(session: Session, request: RegradeRequest) -> RegradeBatch:
     _refuse_overlap(session, request)
     now = utcnow()
     batch = RegradeBatch(assignment=bundle.name, course=request.course, rubric_version=bundle.rubric.version,
-                         scope=request.scope.value, filters=_filters(request), preview=request.preview,
+                         scope=request.scope, filters=_filters(request), preview=request.preview,
                          requested_by=request.requested_by[:255], created_at=now,
                          published_at=None if request.preview else now)
     session.add(batch)
     session.flush()
     selected = [c for c in _in_scope(_candidates(session, request), request.scope) if _wanted(c, request.only_status)]
     runs = [GradingRun(submission_id=c.submission_id, rubric_version=bundle.rubric.version, batch_id=batch.id,
-                       preview=request.preview, replaces_run_id=c.current_run, status=RunStatus.QUEUED.value,
+                       preview=request.preview, replaces_run_id=c.current_run, status=RunStatus.QUEUED,
                        queued_at=now) for c in selected]
     session.add_all(runs)
     session.flush()
@@ -211,13 +209,13 @@ def batch_view(session: Session, batch: RegradeBatch) -> BatchView:
 
 
 def cancel_batch(session: Session, batch_id: str) -> RegradeBatch:
-    """Queued runs end `error` (claims and the sweeper skip them); runs already taken finish normally."""
+    """Queued runs end `cancelled` (claims and the sweeper skip them); runs already taken finish normally."""
     batch = load_batch(session, batch_id, lock=True)
     now = utcnow()
     batch.cancelled_at = batch.cancelled_at or now
     session.execute(update(GradingRun).where(GradingRun.batch_id == batch.id,
-                                             GradingRun.status == RunStatus.QUEUED.value)
-                    .values(status=RunStatus.ERROR.value, error=CANCELLED_REASON, finished_at=now)
+                                             GradingRun.status == RunStatus.QUEUED)
+                    .values(status=RunStatus.CANCELLED, finished_at=now)
                     .execution_options(synchronize_session=False))
     session.flush()
     log_event(logger, "regrade_cancelled", batch_id=batch.id)
@@ -231,7 +229,7 @@ def _require_ended(session: Session, batch: RegradeBatch, action: str) -> None:
         raise Conflict(f"batch {batch.id} still has {unfinished} runs to grade; {action} it once it has ended")
 
 
-def _switch(session: Session, submission_id: str, to: GradingRun | None, reason: str) -> None:
+def _switch(session: Session, submission_id: str, to: GradingRun | None, reason: PassbackReason) -> None:
     """Point the submission at `to` (or at nothing) and pass the score back when it differs from the old one."""
     previous = session.scalar(select(GradingRun).where(GradingRun.submission_id == submission_id,
                                                        GradingRun.is_current).with_for_update())
@@ -259,11 +257,11 @@ def publish_batch(session: Session, batch_id: str) -> RegradeBatch:
     if batch.published_at is not None or batch.rolled_back_at is not None:
         raise Conflict(f"batch {batch.id} is already published")
     _require_ended(session, batch, "publish")
-    for run in _batch_runs(session, batch.id, GradingRun.status == RunStatus.GRADED.value):
+    for run in _batch_runs(session, batch.id, GradingRun.status == RunStatus.GRADED):
         current = session.scalar(select(GradingRun.id).where(GradingRun.submission_id == run.submission_id,
                                                              GradingRun.is_current))
         run.replaces_run_id = current
-        _switch(session, run.submission_id, run, "regraded")
+        _switch(session, run.submission_id, run, PassbackReason.REGRADED)
     batch.published_at = utcnow()
     session.flush()
     log_event(logger, "regrade_published", batch_id=batch.id)
@@ -278,7 +276,7 @@ def rollback_batch(session: Session, batch_id: str) -> RegradeBatch:
     _require_ended(session, batch, "roll back")
     for run in _batch_runs(session, batch.id, GradingRun.is_current.is_(True)):
         previous = session.get(GradingRun, run.replaces_run_id) if run.replaces_run_id else None
-        _switch(session, run.submission_id, previous, "rolled_back")
+        _switch(session, run.submission_id, previous, PassbackReason.ROLLED_BACK)
     batch.rolled_back_at = utcnow()
     session.flush()
     log_event(logger, "regrade_rolled_back", batch_id=batch.id)

@@ -134,7 +134,7 @@ def assignment_detail(session: Session, *, course: str, assignment: str) -> Assi
 
 def _graded_join() -> ColumnElement[bool]:
     return and_(GradingRun.submission_id == Submission.id, GradingRun.is_current,
-                GradingRun.status == RunStatus.GRADED.value)
+                GradingRun.status == RunStatus.GRADED)
 
 
 def student_scores(session: Session, *, course: str, assignment: str) -> list[ScoreRow]:

@@ -37,7 +37,7 @@ def _locked(session: Session, condition: ColumnElement[bool]) -> list[GradingRun
 def _abandoned_runs(session: Session, now: datetime, cutoff: datetime) -> list[GradingRun]:
     """Running past the lease: the worker died or lost its database; its late result would be refused.
 
-    A run without a lease was started in-process (`grader grade`) on this database; it gets the same bound.
+    A run without a lease (started in-process before in-process grading took a lease too) gets the same bound.
     """
     expired = or_(GradingRun.lease_expires_at < now,
                   and_(GradingRun.lease_expires_at.is_(None), GradingRun.started_at < cutoff))

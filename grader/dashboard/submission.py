@@ -45,7 +45,7 @@ def _siblings(session: Session, submission: Submission) -> list[SiblingSubmissio
     """The student's submissions of this assignment in the course, newest first, with their current score."""
     rows = session.execute(
         select(Submission.id, Submission.created_at, GradingRun.status, GradingRun.score)
-        .outerjoin(GradingRun, (GradingRun.submission_id == Submission.id) & GradingRun.is_current)
+        .outerjoin(GradingRun, (GradingRun.submission_id == Submission.id) & GradingRun.holds_current_score)
         .where(Submission.course == submission.course, Submission.assignment == submission.assignment,
                Submission.student == submission.student)
         .order_by(Submission.created_at.desc(), Submission.id.desc()).limit(STUDENT_HISTORY_LIMIT)).all()

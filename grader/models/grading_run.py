@@ -4,7 +4,8 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, and_, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grader.models.base import Base, new_id, stored_enum, utcnow
@@ -72,6 +73,28 @@ class GradingRun(Base):
     items: Mapped[list["ItemResult"]] = relationship(
         back_populates="run", order_by="ItemResult.position", cascade="all, delete-orphan"
     )
+
+    @hybrid_property
+    def holds_current_score(self) -> bool:
+        """The current graded run: the one score of its submission that is shown, exported and passed back.
+        The same test in Python and in SQL (`select(...).where(GradingRun.holds_current_score)`)."""
+        return self.is_current and self.status == RunStatus.GRADED
+
+    @holds_current_score.inplace.expression
+    @classmethod
+    def _holds_current_score_sql(cls) -> ColumnElement[bool]:
+        return and_(cls.is_current, cls.status == RunStatus.GRADED)
+
+    @hybrid_property
+    def tells_status(self) -> bool:
+        """A run the submission's status is read from: a preview is not the student's yet, and a run cancelled
+        before it started says nothing about the submission."""
+        return not self.preview and self.status != RunStatus.CANCELLED
+
+    @tells_status.inplace.expression
+    @classmethod
+    def _tells_status_sql(cls) -> ColumnElement[bool]:
+        return and_(cls.preview.is_(False), cls.status != RunStatus.CANCELLED)
 
 
 class ItemResult(Base):

@@ -26,6 +26,7 @@ from grader.models import (
 from grader.services.accept import Upload
 from grader.services.callback_guard import CallbackPolicy, check_callback_host
 from grader.services.outbox import new_passback, passbacks_of, supersede_pending
+from grader.services.queries import current_graded_run
 from grader.services.queueing import accept_and_queue, queue_run, request_passback
 from grader.services.tokens import Forbidden, Principal
 
@@ -176,7 +177,7 @@ def resend_passback(session: Session, *, course: str | None, submission_id: str,
     submission = get_course_submission(session, course=course, submission_id=submission_id)
     if not submission.callback_url:
         raise PassbackUnavailable("this submission has no callback_url to send its score to")
-    run = next((run for run in submission.runs if run.is_current and run.status == RunStatus.GRADED), None)
+    run = current_graded_run(submission)
     if run is None:
         raise PassbackUnavailable("this submission has no graded result yet; it is sent when grading ends")
     supersede_pending(session, submission.id)

@@ -186,7 +186,7 @@ def _outcome(row: Passback) -> PassbackOutcome:
 def _deliver_locked(session: Session, row: Passback, courier: Courier, now: datetime) -> PassbackOutcome:
     """Send one pending row that this transaction holds; a result that is no longer current is never sent."""
     run = session.get(GradingRun, row.run_id)
-    if run is None or not run.is_current or run.status != RunStatus.GRADED:
+    if run is None or not run.holds_current_score:
         row.status, row.next_attempt_at = PassbackStatus.SUPERSEDED, None
     else:
         _settle(courier, row, _post(courier, row), now)

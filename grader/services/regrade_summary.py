@@ -60,9 +60,11 @@ class BatchProgress(BaseModel):
 
 
 def score_changed(session: Session, run: GradingRun) -> bool:
-    """A regraded score is passed back only when it differs from the result it replaces."""
+    """A regraded result is passed back only when it differs from the one it replaces: its score, or its maximum
+    (the rubric's maximum changed, so the same points are another grade)."""
     previous = session.get(GradingRun, run.replaces_run_id) if run.replaces_run_id else None
-    return previous is None or previous.status != RunStatus.GRADED or previous.score != run.score
+    return (previous is None or previous.status != RunStatus.GRADED
+            or (previous.score, previous.max_score) != (run.score, run.max_score))
 
 
 def batch_progress(session: Session, batch_id: str) -> BatchProgress:
@@ -145,7 +147,7 @@ def compute_summary(session: Session, batch: RegradeBatch) -> BatchSummary:
 
 
 def finish_if_ended(session: Session, batch: RegradeBatch, progress: BatchProgress, now: datetime) -> None:
-    """The first reader to see every run finished stores the summary; later readers serve the stored one."""
+    """Store the summary of a batch whose runs have all finished (the sweeper does; reads only compute it)."""
     if progress.queued or progress.running or batch.summary is not None:
         return
     batch.summary = compute_summary(session, batch).model_dump(mode="json")

@@ -12,8 +12,9 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from grader.assignments.bundle import load_assignment
-from grader.models import GradingRun, ItemResult, RunStatus, Submission
+from grader.models import GradingRun, ItemResult, Submission
 from grader.services.courses import course_assignments, require_assignment
+from grader.services.queries import newest_runs
 
 HISTOGRAM_BINS = 10
 ScorePolicy = Literal["latest", "best"]
@@ -100,14 +101,10 @@ class AssignmentStats(BaseModel):
 
 
 def _counts(session: Session, course: str, assignment: str) -> tuple[StatusCounts, int, int]:
-    """Statuses of each submission's newest run (a preview run changes nothing yet), plus the totals."""
-    newest = (select(GradingRun.status.label("status"), func.row_number().over(
-        partition_by=GradingRun.submission_id, order_by=(GradingRun.queued_at.desc(), GradingRun.id.desc()))
-        .label("rank")).join(Submission, Submission.id == GradingRun.submission_id)
-        .where(Submission.course == course, Submission.assignment == assignment,
-               GradingRun.preview.is_(False)).subquery())
-    by_status: dict[str, int] = dict(session.execute(select(newest.c.status, func.count()).where(newest.c.rank == 1)
-                                     .group_by(newest.c.status)).all())
+    """Statuses of each submission's newest run (a preview or cancelled run changes nothing), plus the totals."""
+    newest = newest_runs(Submission.course == course, Submission.assignment == assignment)
+    by_status: dict[str, int] = dict(session.execute(select(newest.c.status, func.count())
+                                                     .group_by(newest.c.status)).all())
     totals = session.execute(select(func.count(Submission.id), func.count(func.distinct(Submission.student)))
                              .where(Submission.course == course, Submission.assignment == assignment)).one()
     return StatusCounts(**{key: by_status.get(key, 0) for key in StatusCounts.model_fields}), totals[0], totals[1]
@@ -133,8 +130,7 @@ def assignment_detail(session: Session, *, course: str, assignment: str) -> Assi
 
 
 def _graded_join() -> ColumnElement[bool]:
-    return and_(GradingRun.submission_id == Submission.id, GradingRun.is_current,
-                GradingRun.status == RunStatus.GRADED)
+    return and_(GradingRun.submission_id == Submission.id, GradingRun.holds_current_score)
 
 
 def student_scores(session: Session, *, course: str, assignment: str) -> list[ScoreRow]:

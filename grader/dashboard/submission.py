@@ -66,6 +66,7 @@ def submission_page(session: Session, *, principal: Principal, submission_id: st
         view=view, shown=shown, runs_newest_first=list(reversed(view.runs)),
         code=code_listing(submission.content, submission.filename, bundle, max_bytes=max_bytes,
                           cells=cells_from_store(submission.parsed_cells)),
-        history=sparkline(graded, max_score=bundle.rubric.max_score),  # type: ignore[arg-type]
+        history=sparkline(graded, max_score=max((run.max_score or 0.0 for run in view.runs
+                                                 if run.status == RunStatus.GRADED), default=bundle.rubric.max_score)),  # type: ignore[arg-type]
         siblings=_siblings(session, submission),
         can_resend=bool(view.callback_url) and view.current_run_id is not None)

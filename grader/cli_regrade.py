@@ -12,7 +12,6 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from grader.config import get_settings
-from grader.errors import GraderError
 from grader.services.batch_states import BatchAction
 from grader.services.regrade import (
     BatchView,
@@ -39,12 +38,8 @@ def _run(work: Callable[[Session], BatchView]) -> BatchView:
     settings = get_settings()
     if not settings.database_url:
         ensure_embedded_schema(settings)
-    try:
-        with dispatching_scope(session_factory(settings), celery_dispatcher(app)) as session:
-            return work(session)
-    except GraderError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    with dispatching_scope(session_factory(settings), celery_dispatcher(app)) as session:
+        return work(session)
 
 
 def _on(action: BatchAction, batch_id: str) -> BatchView:

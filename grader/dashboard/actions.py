@@ -14,10 +14,11 @@ from grader.api.routes.assignments import AssignmentId
 from grader.api.routes.batches import BatchId
 from grader.api.routes.submissions import SubmissionId
 from grader.dashboard.deps import CheckedForm
+from grader.errors import Conflict, NotRetryable, PassbackUnavailable
 from grader.services.batch_states import BatchAction
-from grader.services.courses import Conflict, PassbackUnavailable, resend_passback
+from grader.services.courses import resend_passback
 from grader.services.grade import load_run
-from grader.services.queueing import NotRetryable, requeue_run
+from grader.services.queueing import requeue_run
 from grader.services.regrade import RegradeRequest, Scope, act_on_batch, load_batch, start_batch
 
 router = APIRouter()

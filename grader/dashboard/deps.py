@@ -8,8 +8,9 @@ from fastapi import Depends, Form, Request
 
 from grader.api.deps import SessionDep, SettingsDep
 from grader.dashboard.session import SESSION_COOKIE, SessionData, csrf_ok, decode_session, safe_next
+from grader.errors import Forbidden
 from grader.models import ApiToken, TokenRole
-from grader.services.tokens import Forbidden, Principal
+from grader.services.tokens import Principal
 
 
 class LoginRequired(Exception):

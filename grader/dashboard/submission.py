@@ -12,7 +12,7 @@ from grader.dashboard.charts import Sparkline, sparkline
 from grader.dashboard.code import CodeListing, code_listing
 from grader.models import GradingRun, RunStatus, Submission
 from grader.notebooks.stored import cells_from_store
-from grader.services.courses import read_submission
+from grader.services.courses import submission_record
 from grader.services.tokens import Principal
 
 STUDENT_HISTORY_LIMIT = 50
@@ -54,7 +54,7 @@ def _siblings(session: Session, submission: Submission) -> list[SiblingSubmissio
 
 
 def submission_page(session: Session, *, principal: Principal, submission_id: str, max_bytes: int) -> SubmissionPage:
-    record = read_submission(session, principal=principal, submission_id=submission_id)
+    record = submission_record(session, principal=principal, submission_id=submission_id)
     submission = record.submission
     view = instructor_view(submission, record.passbacks)
     by_id = {run.id: run for run in view.runs}

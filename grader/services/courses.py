@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grader.assignments.bundle import load_assignment
-from grader.errors import GraderError, NotFound, Rejected
+from grader.errors import Conflict, Forbidden, NotFound, PassbackUnavailable, Rejected
 from grader.logs import log_event
 from grader.models import (
     UNFINISHED,
@@ -28,19 +28,11 @@ from grader.services.callback_guard import CallbackPolicy, check_callback_host
 from grader.services.outbox import new_passback, passbacks_of, supersede_pending
 from grader.services.queries import current_graded_run
 from grader.services.queueing import accept_and_queue, queue_run, request_passback
-from grader.services.tokens import Forbidden, Principal
+from grader.services.tokens import Principal
 
 COURSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_ASSIGNMENTS = ("layers",)
 logger = logging.getLogger(__name__)
-
-
-class Conflict(GraderError):
-    """The request contradicts what is stored (an idempotency key reused for something else, say): 409."""
-
-
-class PassbackUnavailable(Conflict):
-    """Nothing to send: the submission has no callback_url or no graded result yet (409)."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +187,7 @@ class SubmissionRecord:
     passbacks: list[Passback]
 
 
-def read_submission(session: Session, *, principal: Principal, submission_id: str) -> SubmissionRecord:
+def submission_record(session: Session, *, principal: Principal, submission_id: str) -> SubmissionRecord:
     """An LMS token reads its course's submissions (a rotated token still reads what the old one posted)."""
     submission = get_course_submission(session, course=principal.course, submission_id=submission_id)
     staff = principal.role == TokenRole.INSTRUCTOR

@@ -14,7 +14,7 @@ from grader.errors import GraderError, NotFound
 from grader.models.base import new_id
 from grader.sandbox.runner import SandboxRunner, limits_from_settings
 from grader.services.claim import claim_run, fail_run, log_graded, record_claimed
-from grader.services.passback import PassbackDelivery, deliver_passback
+from grader.services.passback import PassbackDelivery, pass_back_current_result
 from grader.services.queueing import Dispatch, Dispatcher, dispatching_scope, request_passback
 from grader.services.settle import evaluate_settled
 from grader.services.sweep import SweepReport, sweep_stale_runs
@@ -97,4 +97,4 @@ def sweep(context: JobContext) -> SweepReport:
 
 def passback(context: JobContext, run_id: str) -> PassbackDelivery:
     with session_scope(context.factory) as session:
-        return deliver_passback(session, run_id)
+        return pass_back_current_result(session, run_id)

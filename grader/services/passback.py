@@ -23,7 +23,7 @@ class PassbackDelivery:
     reason: str
 
 
-def deliver_passback(session: Session, run_id: str) -> PassbackDelivery:
+def pass_back_current_result(session: Session, run_id: str) -> PassbackDelivery:
     """Only the current graded run of a submission is ever passed back; anything else is skipped and said so."""
     run = load_run(session, run_id)
     if not run.holds_current_score:

@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from grader.db import session_scope
-from grader.errors import GraderError
+from grader.errors import NotRetryable
 from grader.logs import log_event
 from grader.models import GradingRun, RunStatus, Submission
 from grader.models.base import utcnow
@@ -33,10 +33,6 @@ class Dispatcher(Protocol):
     """Sends messages to the broker; the transport (Celery) provides it, the domain never imports it."""
 
     def __call__(self, messages: Sequence[Dispatch]) -> None: ...
-
-
-class NotRetryable(GraderError):
-    """Only a run that ended `error` is re-queued by hand; anything else is running or already graded."""
 
 
 def _pending(session: Session) -> list[Dispatch]:

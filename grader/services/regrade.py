@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
 from grader.assignments.bundle import load_assignment
-from grader.errors import NotFound
+from grader.errors import Conflict, NotFound
 from grader.logs import log_event
 from grader.models import UNFINISHED, CourseAssignment, GradingRun, PassbackReason, RegradeBatch, RunStatus, Submission
 from grader.models.base import utcnow
@@ -24,7 +24,7 @@ from grader.services.batch_states import (
     allowed_actions,
     batch_state,
 )
-from grader.services.courses import Conflict, require_assignment
+from grader.services.courses import require_assignment
 from grader.services.grade import make_current
 from grader.services.outbox import new_passback, supersede_pending
 from grader.services.queries import current_run, newest_runs, unfinished_batch, unfinished_runs

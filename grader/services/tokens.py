@@ -8,21 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from grader.errors import GraderError, NotFound
+from grader.errors import Forbidden, NotFound, Unauthenticated
 from grader.logs import log_event
 from grader.models import ApiToken, Course, TokenRole
 from grader.models.base import utcnow
 
 TOKEN_PREFIX = "tg_"
 logger = logging.getLogger(__name__)
-
-
-class Unauthenticated(GraderError):
-    """No bearer token, or one that is unknown or revoked (401)."""
-
-
-class Forbidden(GraderError):
-    """A valid token acting outside its role or its course (403)."""
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from grader.db import session_scope
+from grader.errors import Conflict
 from grader.models import GradingRun, ItemResult, RunStatus, Submission
 from grader.models.base import utcnow
 from grader.services.claim import claim_run
-from grader.services.courses import Conflict
 from grader.services.queueing import Dispatch, dispatching_scope
 from grader.services.regrade import OnlyStatus, Scope, cancel_batch
 from grader.services.sweep import sweep_stale_runs

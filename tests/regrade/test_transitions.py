@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from grader.db import session_scope
+from grader.errors import Conflict
 from grader.models import GradingRun
 from grader.services.batch_states import TRANSITIONS, BatchAction, BatchState, Move
 from grader.services.claim import claim_run
-from grader.services.courses import Conflict
 from grader.services.queueing import dispatching_scope
 from grader.services.regrade import act_on_batch
 from tests.regrade.conftest import LEASE_S, Classroom

@@ -73,12 +73,12 @@ def in_process_context(settings: Settings, factory: sessionmaker[Session], runne
 def grade_in_process(context: JobContext, run_id: str, *, worker: str | None = None) -> bool:
     """The worker's path (claim under a lease, evaluate outside any transaction, record) without a broker.
 
-    No Celery retry follows here, so whatever stops the evaluation (a sandbox that cannot start, a bug) ends the
-    run `error` with its cause before it is raised: a run is never left queued or running without a result.
+    No Celery retry follows here, so whatever stops the evaluation (a sandbox that cannot start, a bug, Ctrl-C)
+    ends the run `error` with its cause before it is raised: a run is never left queued or running without a result.
     """
     try:
         return grade_queued_run(context, run_id, worker=worker or socket.gethostname(), token=new_id())
-    except Exception as exc:
+    except BaseException as exc:
         give_up_run(context, run_id, f"{type(exc).__name__}: {exc}")
         raise
 

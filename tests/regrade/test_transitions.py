@@ -1,9 +1,15 @@
 """Every (state, action) pair of a regrade batch, on Postgres: the action moves the batch where the table says,
 or is refused with a reason and changes nothing."""
 
+import socket
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from grader.cli import app
+from grader.config import get_settings
 from grader.db import session_scope
 from grader.errors import Conflict
 from grader.models import GradingRun
@@ -96,3 +102,33 @@ def test_an_action_moves_the_batch_or_is_refused(classroom: Classroom, state: Ba
     after = (classroom.current(), classroom.passbacks(), _statuses(classroom, batch_id), classroom.view(batch_id))
     assert after == before, "a refused action changes nothing"
     assert action not in before[3].actions, "the dashboard never offers a refused action"
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: the CLI's after-commit sends fail (and are logged), reaching nobody."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_cli_refuses_a_cancel_after_rollback_and_publishes_again(classroom: Classroom, regrade_database: str,
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's case: `grader regrade cancel` on a batch that ended and was rolled back exited 0 and showed it
+    `cancelled`; `publish` then said "is already published"."""
+    batch_id = batch_in(classroom, BatchState.ROLLED_BACK)
+    monkeypatch.setenv("GRADER_DATABASE_URL", regrade_database)
+    monkeypatch.setenv("GRADER_HOME", str(tmp_path))
+    monkeypatch.setenv("GRADER_BROKER_URL", f"redis://127.0.0.1:{closed_port()}/0")  # passbacks wait for the sweep
+    get_settings.cache_clear()
+    try:
+        cancel = CliRunner().invoke(app, ["regrade", "cancel", batch_id])
+        publish = CliRunner().invoke(app, ["regrade", "publish", batch_id])
+    finally:
+        get_settings.cache_clear()
+    assert cancel.exit_code == 2, cancel.output
+    assert cancel.stderr == f"error: batch {batch_id} has ended, so there is nothing left to cancel\n"
+    assert classroom.view(batch_id).state == "done", "a refused cancel leaves the batch as it was"
+    assert publish.exit_code == 0, publish.output
+    assert f"batch {batch_id}" in publish.stdout and ": published;" in publish.stdout
+    assert classroom.view(batch_id).phase == BatchState.PUBLISHED

@@ -11,13 +11,14 @@ from typing import Annotated
 import typer
 
 from grader.cli_api import register as register_api_commands
+from grader.cli_errors import AnswersDomainErrors
 from grader.cli_regrade import register as register_regrade_commands
 from grader.cli_stack import register as register_stack_commands
 from grader.errors import NotFound, Rejected
 
 # plain click help: Rich's help renderer alone costs more to import than the rest of `grader --help`
 app = typer.Typer(help="TinyTorch autograder: grade layers_dev.py submissions.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, rich_markup_mode=None)
+                  pretty_exceptions_enable=False, cls=AnswersDomainErrors, rich_markup_mode=None)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from grader.errors import GraderError
 from grader.services.regrade_scope import OnlyStatus, Scope
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from grader.models import RegradeBatch
+    from grader.services.batch_states import BatchAction
     from grader.services.regrade import BatchView
 
 regrade_app = typer.Typer(help="Regrade an assignment under its current rubric version, or manage a batch.")
@@ -31,18 +30,14 @@ def _run(work: "Callable[[Session], BatchView]") -> "BatchView":
     settings = get_settings()
     if not settings.database_url:
         ensure_embedded_schema(settings)
-    try:
-        with dispatching_scope(session_factory(settings), celery_dispatcher(app)) as session:
-            return work(session)
-    except GraderError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    with dispatching_scope(session_factory(settings), celery_dispatcher(app)) as session:
+        return work(session)
 
 
-def _on(action: "Callable[[Session, str], RegradeBatch]", batch_id: str) -> "BatchView":
-    from grader.services.regrade import batch_view
+def _on(action: "BatchAction", batch_id: str) -> "BatchView":
+    from grader.services.regrade import act_on_batch, batch_view
 
-    return _run(lambda session: batch_view(session, action(session, batch_id)))
+    return _run(lambda session: batch_view(session, act_on_batch(session, batch_id, action)))
 
 
 def _show(view: "BatchView") -> None:
@@ -52,8 +47,8 @@ def _show(view: "BatchView") -> None:
 
     console = Console()
     progress = view.progress
-    console.print(f"batch {view.id} ({view.assignment}, rubric {view.rubric_version[:12]}): {view.state}, "
-                  f"{view.publication}; {progress.done}/{progress.total} done, {progress.failed} failed, "
+    console.print(f"batch {view.id} ({view.assignment}, rubric {view.rubric_version[:12]}): {view.phase}; "
+                  f"{progress.done}/{progress.total} done, {progress.failed} failed, "
                   f"{progress.cancelled} cancelled, {progress.changed} changed", soft_wrap=True)
     summary = view.summary
     if summary is None:
@@ -84,10 +79,10 @@ def regrade(
     wait: Annotated[bool, typer.Option(help="Follow the batch with a progress bar until it ends")] = False,
 ) -> None:
     """Start a regrade batch against the current rubric version (the batch id is printed alone on a line)."""
-    from grader.services.regrade import RegradeRequest, batch_view, start_batch
-
     if ctx.invoked_subcommand is not None:
         return
+    from grader.services.regrade import RegradeRequest, batch_view, start_batch
+
     request = RegradeRequest(assignment=assignment, course=course, only_status=only_status,
                              since=since.astimezone() if since else None, students=tuple(student or ()),
                              scope=scope, preview=preview, requested_by="cli")
@@ -148,25 +143,25 @@ def show(batch_id: Annotated[str, typer.Argument(help="A regrade batch id")]) ->
 @regrade_app.command("cancel")
 def cancel(batch_id: Annotated[str, typer.Argument(help="A regrade batch id")]) -> None:
     """Stop the batch's queued runs; runs a worker already took finish."""
-    from grader.services.regrade import cancel_batch
+    from grader.services.batch_states import BatchAction
 
-    _show(_on(cancel_batch, batch_id))
+    _show(_on(BatchAction.CANCEL, batch_id))
 
 
 @regrade_app.command("publish")
 def publish(batch_id: Annotated[str, typer.Argument(help="A preview batch that has ended")]) -> None:
-    """Make a preview's results current and pass the changed scores back to the LMS."""
-    from grader.services.regrade import publish_batch
+    """Make a preview's (or a rolled-back batch's) results current and pass the changed scores back to the LMS."""
+    from grader.services.batch_states import BatchAction
 
-    _show(_on(publish_batch, batch_id))
+    _show(_on(BatchAction.PUBLISH, batch_id))
 
 
 @regrade_app.command("rollback")
 def rollback(batch_id: Annotated[str, typer.Argument(help="A published batch that has ended")]) -> None:
     """Make the results the batch replaced current again (and pass those scores back)."""
-    from grader.services.regrade import rollback_batch
+    from grader.services.batch_states import BatchAction
 
-    _show(_on(rollback_batch, batch_id))
+    _show(_on(BatchAction.ROLLBACK, batch_id))
 
 
 def register(app: typer.Typer) -> None:

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.timeout(900)
 
 def run(args: list[str], *, cwd: Path, env: dict[str, str], timeout_s: float) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s)
-    assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+    output = done.stdout[-2000:] + done.stderr[-3000:]
+    assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{output}"
     return done
 
 

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,19 +40,21 @@ class Stack(GraderProcesses):
 
     @classmethod
     def build(cls, engine: Engine, log_dir: Path, *, redis: RedisServer, worker_database_url: str,
-              lease_s: int, sweep_s: float) -> "Stack":
+              lease_s: int, sweep_s: float, worker_broker_url: str | None = None) -> "Stack":
         env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-        env.update(GRADER_BROKER_URL=redis.url, GRADER_DATABASE_URL=worker_database_url,
+        env.update(GRADER_BROKER_URL=worker_broker_url or redis.url, GRADER_DATABASE_URL=worker_database_url,
                    GRADER_HOME=str(log_dir / "home"), GRADER_RUN_LEASE_S=str(lease_s),
                    GRADER_SWEEP_INTERVAL_S=str(sweep_s), GRADER_TASK_RETRY_BACKOFF_S="1",
                    GRADER_TASK_RETRY_BACKOFF_MAX_S="4", GRADER_TASK_MAX_RETRIES="12")
         return cls(engine=engine, log_dir=log_dir, redis=redis, env=env)
 
-    def start_worker(self, name: str, *, concurrency: int) -> subprocess.Popen[bytes]:
-        return self.start(name, "worker", "--concurrency", str(concurrency), "--hostname", f"{name}@%h")
+    def start_worker(self, name: str, *, concurrency: int, on: Sequence[str] = (),
+                     env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        return self.start(name, "worker", "--concurrency", str(concurrency), "--hostname", f"{name}@%h", on=on,
+                          env=env)
 
-    def start_beat(self) -> subprocess.Popen[bytes]:
-        return self.start("beat", "beat")
+    def start_beat(self, *, on: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+        return self.start("beat", "beat", on=on)
 
     def kill(self, name: str) -> None:
         """SIGKILL a whole process group, as when its machine dies; it is no longer expected to be alive."""

@@ -72,6 +72,10 @@ class GraderProcesses:
         self.processes[name] = process
         return process
 
+    def stop(self, name: str) -> None:
+        """A warm shutdown of one process group (SIGTERM, then SIGKILL); it is no longer expected to be alive."""
+        stop_group(self.processes.pop(name))
+
     def check_alive(self) -> None:
         """A process that exited on its own fails the test at once, with the end of its log."""
         for name, process in self.processes.items():

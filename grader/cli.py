@@ -115,6 +115,8 @@ def db_upgrade() -> None:
     from grader.migrate import upgrade
 
     settings = get_settings()
+    if not settings.database_url:  # the embedded default lives in the home, which a fresh install has not made
+        settings.home.mkdir(parents=True, exist_ok=True)
     upgrade(make_engine(settings.effective_database_url))
     typer.echo("database is at the newest revision")
 

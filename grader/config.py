@@ -81,6 +81,22 @@ class Settings(BaseSettings):
     dashboard_cookie_secure: bool = Field(default=True, description="send dashboard cookies over HTTPS only; turn off "
                                           "only to use the dashboard over plain http on a development machine")
     dashboard_session_hours: float = Field(default=8.0, gt=0, description="how long a dashboard sign-in lasts")
+    lti_key_secret: str = Field(default="", description="Fernet key (urlsafe base64, 32 bytes) that encrypts the "
+                                "LTI tool's private keys at rest; empty: derived from passback_secret")
+    lti_public_url: str = Field(default="", description="the tool's public base URL (https://grader.example); "
+                                "empty: taken from each request")
+    lti_leeway_s: int = Field(default=60, ge=0, le=300, description="clock skew allowed on id_token exp/iat")
+    lti_login_ttl_s: int = Field(default=600, description="how long an OIDC login's state and nonce stay usable")
+    lti_upload_hours: float = Field(default=4.0, gt=0, description="how long a launch's upload form accepts files")
+    lti_jwks_lifespan_s: float = Field(default=300.0, gt=0, description="how long a platform's JWKS is cached")
+    lti_jwks_cooldown_s: float = Field(default=30.0, ge=0, description="least time between two refetches of a "
+                                       "platform's JWKS for an unknown kid (a forged kid cannot flood it)")
+    lti_token_margin_s: float = Field(default=60.0, ge=0, description="an AGS access token is renewed this long "
+                                      "before its expires_in")
+    lti_token_cache_url: str = Field(default="", description="Redis shared by workers for AGS access tokens; "
+                                     "empty: the broker when it is Redis, else per process")
+    lti_key_overlap_hours: float = Field(default=168.0, ge=0, description="a rotated-out tool key stays in the "
+                                         "JWKS this long, for platforms that cache it")
     sandbox: SandboxSettings = Field(default_factory=lambda: SandboxSettings())
 
     @model_validator(mode="after")

@@ -68,4 +68,4 @@ def submission_page(session: Session, *, principal: Principal, submission_id: st
                           cells=cells_from_store(submission.parsed_cells)),
         history=sparkline(graded, max_score=bundle.rubric.max_score),  # type: ignore[arg-type]
         siblings=_siblings(session, submission),
-        can_resend=bool(view.callback_url) and view.current_run_id is not None)
+        can_resend=record.passback_channel is not None and view.current_run_id is not None)

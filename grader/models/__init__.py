@@ -4,10 +4,12 @@ from grader.models.base import Base
 from grader.models.batch import RegradeBatch
 from grader.models.course import ApiToken, Course, CourseAssignment, TokenRole
 from grader.models.grading_run import GradingRun, ItemResult, RunStatus
-from grader.models.passback import Passback, PassbackStatus
+from grader.models.lti import LtiLaunch, LtiLoginState, LtiPlatform, LtiSubmissionLink, LtiToolKey
+from grader.models.passback import Passback, PassbackChannelName, PassbackStatus
 from grader.models.submission import Submission
 
 __all__ = [
-    "ApiToken", "Base", "Course", "CourseAssignment", "GradingRun", "ItemResult", "Passback", "PassbackStatus",
+    "ApiToken", "Base", "Course", "CourseAssignment", "GradingRun", "ItemResult", "LtiLaunch", "LtiLoginState",
+    "LtiPlatform", "LtiSubmissionLink", "LtiToolKey", "Passback", "PassbackChannelName", "PassbackStatus",
     "RegradeBatch", "RunStatus", "Submission", "TokenRole",
 ]

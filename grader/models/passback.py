@@ -18,6 +18,13 @@ class PassbackStatus(enum.StrEnum):
     SUPERSEDED = "superseded"
 
 
+class PassbackChannelName(enum.StrEnum):
+    """Which channel carries a delivery: the signed webhook or LTI Assignment and Grade Services."""
+
+    WEBHOOK = "webhook"
+    LTI_AGS = "lti_ags"
+
+
 class Passback(Base):
     """One signed callback: the body is fixed when the result is stored, so every retry sends the same bytes."""
 
@@ -28,7 +35,10 @@ class Passback(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("grading_runs.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(16), default="graded")
+    channel: Mapped[str] = mapped_column(String(16), default=PassbackChannelName.WEBHOOK.value)
     callback_url: Mapped[str] = mapped_column(String(2048))
+    lti_launch_id: Mapped[str | None] = mapped_column(ForeignKey("lti_launches.id", ondelete="SET NULL"),
+                                                      default=None)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=PassbackStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,7 +17,7 @@ from grader.models import CourseAssignment, GradingRun, RegradeBatch, RunStatus,
 from grader.models.base import utcnow
 from grader.services.courses import Conflict, require_assignment
 from grader.services.grade import make_current
-from grader.services.outbox import new_passback, supersede_pending
+from grader.services.outbox import record_passback, supersede_pending
 from grader.services.queueing import queue_run, request_passback
 from grader.services.regrade_summary import (
     CANCELLED_REASON,
@@ -243,8 +243,7 @@ def _switch(session: Session, submission_id: str, to: GradingRun | None, reason:
     session.flush()
     if previous is None or previous.score != to.score:
         supersede_pending(session, submission_id)
-        if to.submission.callback_url:
-            new_passback(session, to.submission, to, reason)
+        if record_passback(session, to, reason=reason) is not None:
             request_passback(session, to)
 
 

@@ -1,0 +1,114 @@
+"""OIDC third-party initiated login: the platform names itself, we answer with a redirect carrying state and nonce."""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grader.config import Settings
+from grader.errors import GraderError
+from grader.logs import log_event
+from grader.models import LtiLoginState, LtiPlatform
+from grader.models.base import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class LaunchRejected(GraderError):
+    """A login or launch that must not go on; the reason is shown on the page the student sees."""
+
+    def __init__(self, reason: str, *, status_code: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    """The login initiation parameters (LTI 1.3 core 5.1.1), by GET or form POST."""
+
+    iss: str
+    login_hint: str
+    target_link_uri: str
+    lti_message_hint: str | None = None
+    client_id: str | None = None
+    lti_deployment_id: str | None = None
+
+
+def find_platform(session: Session, issuer: str, client_id: str | None) -> LtiPlatform:
+    """By issuer and client id; an issuer alone is enough only when one registration has it."""
+    query = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
+    if client_id:
+        query = query.where(LtiPlatform.client_id == client_id)
+    platforms = list(session.scalars(query.limit(2)))
+    if not platforms:
+        raise LaunchRejected(f"this grader has no LTI registration for issuer {issuer!r}"
+                             + (f" and client id {client_id!r}" if client_id else "")
+                             + ": ask the course staff to register the platform (`grader lti register`)",
+                             status_code=403)
+    if len(platforms) > 1:
+        raise LaunchRejected(f"issuer {issuer!r} has several registrations and the login did not say its "
+                             "client_id", status_code=400)
+    return platforms[0]
+
+
+def check_deployment(platform: LtiPlatform, deployment_id: str | None) -> None:
+    if deployment_id is not None and deployment_id not in platform.deployment_ids:
+        raise LaunchRejected(f"deployment {deployment_id!r} of {platform.issuer} is not registered with this "
+                             f"grader (registered: {', '.join(platform.deployment_ids) or 'none'}); add it with "
+                             "`grader lti register ... --deployment-id`", status_code=403)
+
+
+def begin_login(session: Session, settings: Settings, request: LoginRequest, *, launch_url: str) -> str:
+    """Store a fresh single-use state and nonce, and return the platform's authorization URL to redirect to.
+
+    The id_token comes back to our own launch URL, never to the target_link_uri the request named, so a forged
+    login cannot make us post a token elsewhere.
+    """
+    platform = find_platform(session, request.iss, request.client_id)
+    check_deployment(platform, request.lti_deployment_id)
+    if urlsplit(request.target_link_uri).netloc != urlsplit(launch_url).netloc:
+        raise LaunchRejected(f"target_link_uri {request.target_link_uri!r} is not this grader ({launch_url})")
+    now = utcnow()
+    state = LtiLoginState(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32), platform_id=platform.id,
+                          created_at=now, expires_at=now + timedelta(seconds=settings.lti_login_ttl_s))
+    session.add(state)
+    session.flush()
+    params = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none",
+              "client_id": platform.client_id, "redirect_uri": launch_url, "login_hint": request.login_hint,
+              "state": state.state, "nonce": state.nonce}
+    if request.lti_message_hint is not None:
+        params["lti_message_hint"] = request.lti_message_hint
+    log_event(logger, "lti_login_started", platform_id=platform.id)
+    separator = "&" if urlsplit(platform.auth_login_url).query else "?"
+    return f"{platform.auth_login_url}{separator}{urlencode(params)}"
+
+
+@dataclass(frozen=True)
+class ConsumedState:
+    """A login state taken for one launch: whoever presents it again is rejected."""
+
+    platform_id: str
+    nonce: str
+    expired: bool
+
+
+def consume_state(session: Session, state: str) -> ConsumedState:
+    """Mark the state used, in a transaction of its own that the caller commits before validating the id_token,
+    so neither a replayed form post nor a failed attempt can use it again (an expired one is used up too)."""
+    row = session.scalar(select(LtiLoginState).where(LtiLoginState.state == state).with_for_update())
+    if row is None:
+        raise LaunchRejected("this launch has no login we started (unknown state): open the assignment from the "
+                             "LMS again")
+    if row.used_at is not None:
+        raise LaunchRejected("this launch was already used (a replayed id_token or state): open the assignment "
+                             "from the LMS again")
+    now = utcnow()
+    row.used_at = now
+    session.flush()
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    return ConsumedState(platform_id=row.platform_id, nonce=row.nonce, expired=expires < now)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from grader.cli_api import register as register_api_commands
+from grader.cli_lti import register as register_lti_commands
 from grader.cli_output import print_result
 from grader.cli_regrade import register as register_regrade_commands
 from grader.cli_stack import register as register_stack_commands
@@ -87,6 +88,7 @@ def db_upgrade() -> None:
 register_api_commands(app)
 register_stack_commands(app)
 register_regrade_commands(app)
+register_lti_commands(app)
 
 
 def main() -> None:

@@ -13,17 +13,16 @@ from sqlalchemy.orm import Session
 
 from grader.config import Settings
 from grader.logs import log_event
-from grader.lti.access_tokens import AccessTokens, token_store_for
 from grader.models import GradingRun, Passback, PassbackChannelName, PassbackStatus, RunStatus, Submission
 from grader.models.base import new_id, utcnow
-from grader.passback import ags, webhook
+from grader.passback import ags_score, webhook
 from grader.passback.channel import Answer, BodyBuilder, Channel, PassbackTarget
 from grader.passback.rule import result_passback_target
 from grader.services.callback_guard import CallbackPolicy, PinnedTransport
 
 logger = logging.getLogger(__name__)
 BODY_BUILDERS: dict[str, BodyBuilder] = {PassbackChannelName.WEBHOOK.value: webhook.build_body,
-                                         PassbackChannelName.LTI_AGS.value: ags.build_body}
+                                         PassbackChannelName.LTI_AGS.value: ags_score.build_body}
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,11 @@ class PassbackOutcome:
 
 
 def courier_from_settings(settings: Settings, client: httpx.Client | None = None) -> Courier:
-    """Redirects are never followed: a score goes to the URL the LMS gave, or nowhere."""
+    """Redirects are never followed: a score goes to the URL the LMS gave, or nowhere. The AGS channel (and its
+    JOSE imports) is loaded here, on first use, so importing the outbox stays cheap for the CLI."""
+    from grader.lti.access_tokens import AccessTokens, token_store_for
+    from grader.passback.ags import AgsChannel
+
     policy = CallbackPolicy.from_cidrs(settings.passback_allowed_networks)
     client = client or httpx.Client(timeout=settings.passback_timeout_s, follow_redirects=False,
                                     transport=PinnedTransport(policy),
@@ -64,7 +67,7 @@ def courier_from_settings(settings: Settings, client: httpx.Client | None = None
     tokens = AccessTokens(settings=settings, store=token_store_for(settings), client=client)
     return Courier(secret=settings.passback_secret.encode("utf-8"), client=client,
                    retry_base_s=settings.passback_retry_base_s, retry_max_s=settings.passback_retry_max_s,
-                   max_attempts=settings.passback_max_attempts, ags=ags.AgsChannel(tokens=tokens, client=client))
+                   max_attempts=settings.passback_max_attempts, ags=AgsChannel(tokens=tokens, client=client))
 
 
 def new_passback(session: Session, submission: Submission, run: GradingRun, reason: str,

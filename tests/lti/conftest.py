@@ -33,6 +33,7 @@ from tests.stack.processes import free_port, wait_until
 
 LTI_REDIS_DB = 12
 HIDDEN = re.compile(r'<input type="hidden" name="(?P<name>[a-z_]+)" value="(?P<value>[^"]*)">')
+SUBMISSION_ID = re.compile(r'<code id="submission-id">(?P<id>[0-9a-f]+)</code>')
 ACTION = re.compile(r'<form[^>]* action="(?P<action>[^"]+)"')
 
 
@@ -103,6 +104,17 @@ class LtiWorld:
         action, fields = form_fields(launch_page)
         files = {"file": ("layers_dev.py", EXAMPLE_SOLUTION.read_bytes() if content is None else content)}
         return self.browser.post(action, data=fields, files=files)
+
+    def submit_and_grade(self, user: str, content: bytes | None = None, **query: str) -> str:
+        """Launch as `user`, upload, and let the worker grade it; the submission id."""
+        page = self.launch(user, **query)
+        assert page.status_code == 200 and 'id="lti-upload"' in page.text, page.text
+        receipt = self.submit(page.text, content)
+        assert receipt.status_code == 202, receipt.text
+        found = SUBMISSION_ID.search(receipt.text)
+        assert found is not None
+        assert self.grade_queued()
+        return found["id"]
 
     def grade_queued(self) -> list[str]:
         """What a worker does for each grade message: claim, run in the sandbox, store (with the outbox row)."""

@@ -111,6 +111,13 @@ def _assignment(session: Session, platform: LtiPlatform, claims: dict[str, Any])
     return str(named)
 
 
+def _known_lineitem(session: Session, platform: LtiPlatform, link_id: str) -> str | None:
+    """The line item a classmate's launch of the same link already found, so it is not looked up again."""
+    return session.scalar(select(LtiLaunch.lineitem_url).where(
+        LtiLaunch.platform_id == platform.id, LtiLaunch.resource_link_id == link_id,
+        LtiLaunch.lineitem_url.is_not(None)).limit(1))
+
+
 def _store(session: Session, settings: Settings, platform: LtiPlatform, claims: dict[str, Any],
            assignment: str, learner: bool) -> tuple[LtiLaunch, str | None]:
     deployment = str(claims[CLAIM + "deployment_id"])
@@ -126,7 +133,7 @@ def _store(session: Session, settings: Settings, platform: LtiPlatform, claims: 
     claimed = claims.get(AGS_CLAIM)
     ags: dict[str, Any] = claimed if isinstance(claimed, dict) else {}
     launch.assignment = assignment
-    launch.lineitem_url = ags.get("lineitem") or launch.lineitem_url
+    launch.lineitem_url = ags.get("lineitem") or launch.lineitem_url or _known_lineitem(session, platform, link_id)
     launch.lineitems_url = ags.get("lineitems") or launch.lineitems_url
     launch.ags_scopes = [str(scope) for scope in ags.get("scope") or []]
     launch.launched_at = utcnow()

@@ -40,24 +40,29 @@ class AgsChannel:
             return self._send(session, row, launch)
         except TokenRequestFailed as exc:
             return self._note(launch, Answer(exc.status_code, str(exc), exc.retryable, exc.retry_after_s))
-        except LineItemError as exc:
-            return self._note(launch, exc.answer)
         except CallbackRefused as exc:
             return Answer(None, f"refused: {exc}"[:500], retryable=False)
         except httpx.HTTPError as exc:
             return Answer(None, f"{type(exc).__name__}: {exc}"[:500], retryable=True)
 
     def _send(self, session: Session, row: Passback, launch: LtiLaunch) -> Answer:
+        """A 401 (to the line item lookup or the score) gets one fresh token and one more try, no more."""
         scopes = token_scopes(launch)
         token = self.tokens.token(session, launch.platform, scopes)
-        lineitem = resolve_lineitem(session, launch, client=self.client, token=token,
-                                    score_maximum=score_maximum(row.body), classify=self.classify,
-                                    lock=self.tokens.store.lock)
-        response = self._post_score(lineitem, row.body, token)
-        if response.status_code == 401:
+        answer = self._attempt(session, row, launch, token)
+        if answer.code == 401:
             token = self.tokens.token(session, launch.platform, scopes, refused=token)
-            response = self._post_score(lineitem, row.body, token)
-        return self._note(launch, self.classify(response))
+            answer = self._attempt(session, row, launch, token)
+        return self._note(launch, answer)
+
+    def _attempt(self, session: Session, row: Passback, launch: LtiLaunch, token: str) -> Answer:
+        try:
+            lineitem = resolve_lineitem(session, launch, client=self.client, token=token,
+                                        score_maximum=score_maximum(row.body), classify=self.classify,
+                                        lock=self.tokens.store.lock)
+        except LineItemError as exc:
+            return exc.answer
+        return self.classify(self._post_score(lineitem, row.body, token))
 
     def _post_score(self, lineitem: str, body: str, token: str) -> httpx.Response:
         return self.client.post(scores_url(lineitem), content=body.encode("utf-8"),

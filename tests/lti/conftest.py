@@ -153,7 +153,8 @@ def lti_settings(database_url: str, tool_base: str, **overrides: Any) -> Setting
     from tests.api.conftest import redis_url
 
     values: dict[str, Any] = {"lti_public_url": tool_base, "lti_jwks_cooldown_s": 0.0,
-                              "lti_token_cache_url": redis_url(LTI_REDIS_DB), "passback_max_attempts": 5}
+                              "lti_token_cache_url": redis_url(LTI_REDIS_DB), "passback_max_attempts": 5,
+                              "passback_retry_base_s": 10.0}
     values.update(overrides)
     return api_settings(database_url, **values)
 

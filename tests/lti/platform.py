@@ -10,11 +10,13 @@ its signing key, sign launches with wrong claims.
 import html
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -205,12 +207,17 @@ class TestPlatform:
                 raise ValueError("the assertion's aud is not the token URL")
             if claims.get("iss") != self.client_id or claims.get("sub") != self.client_id:
                 raise ValueError("the assertion's iss/sub is not the client id")
-            answer = config.get_access_token(wrapped.form_data)
+            answer = dict(config.get_access_token(wrapped.form_data))
         except Exception as exc:
             return JSONResponse({"error": "invalid_client", "error_description": str(exc)}, status_code=401)
+        # The library's tokens carry no jti, so two issued in one second are the same bytes; a real platform's
+        # are distinct, which is what lets a revoked token be told from its replacement.
+        claims = jwt.decode(answer["access_token"], options={"verify_signature": False})
+        answer["access_token"] = self.registration().encode_and_sign({**claims, "jti": uuid.uuid4().hex},
+                                                                     self.private_pem)
         with self.lock:
             self.issued_tokens.append(answer["access_token"])
-        return JSONResponse(dict(answer))
+        return JSONResponse(answer)
 
     def _service(self, wrapped: WrappedRequest) -> "_Service":
         config = self.config()

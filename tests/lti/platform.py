@@ -115,6 +115,7 @@ class TestPlatform:
         self.faults = Faults()
         self.counters = Counters()
         self.issued_tokens: list[str] = []
+        self.id_token_expiration = 300
         self.lock = threading.Lock()
         self.app = self._build_app()
         self._server: uvicorn.Server | None = None
@@ -186,6 +187,7 @@ class TestPlatform:
         launch = _Launch(wrapped, self.config())
         launch.hint = hint
         launch.platform = self
+        launch.set_id_token_expiration(self.id_token_expiration)
         rendered: Response = launch.lti_launch()
         return rendered
 

@@ -132,7 +132,7 @@ class PlatformView(BaseModel):
 
 @router.post("/api/v1/lti/platforms", status_code=201, response_model=PlatformView,
              summary="Register (or update) an LTI 1.3 platform for the token's course (instructor)",
-             responses=error_responses(401, 403, 404, 409, 422))
+             responses=error_responses(400, 401, 403, 404, 409, 422))
 def post_platform(body: PlatformIn, principal: Instructor, session: SessionDep,
                   settings: SettingsDep) -> PlatformView:
     registration = PlatformRegistration(**body.model_dump())

@@ -3,10 +3,10 @@
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from grader.config import Settings
@@ -74,6 +74,7 @@ def begin_login(session: Session, settings: Settings, request: LoginRequest, *, 
     if urlsplit(request.target_link_uri).netloc != urlsplit(launch_url).netloc:
         raise LaunchRejected(f"target_link_uri {request.target_link_uri!r} is not this grader ({launch_url})")
     now = utcnow()
+    _forget_old_logins(session, now)
     state = LtiLoginState(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32), platform_id=platform.id,
                           created_at=now, expires_at=now + timedelta(seconds=settings.lti_login_ttl_s))
     session.add(state)
@@ -86,6 +87,12 @@ def begin_login(session: Session, settings: Settings, request: LoginRequest, *, 
     log_event(logger, "lti_login_started", platform_id=platform.id)
     separator = "&" if urlsplit(platform.auth_login_url).query else "?"
     return f"{platform.auth_login_url}{separator}{urlencode(params)}"
+
+
+def _forget_old_logins(session: Session, now: datetime) -> None:
+    """A state past its expiry can never launch again (it is refused as unknown), so old ones are dropped."""
+    session.execute(delete(LtiLoginState).where(LtiLoginState.expires_at < now - timedelta(hours=1))
+                    .execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True)

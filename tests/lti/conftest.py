@@ -29,12 +29,22 @@ from grader.services.tokens import create_token
 from tests.api.conftest import RecordingDispatcher, api_settings, migrated_database
 from tests.conftest import EXAMPLE_SOLUTION
 from tests.lti.platform import TestPlatform
-from tests.stack.processes import free_port, wait_until
+from tests.stack.processes import RedisServer, free_port, wait_until
 
-LTI_REDIS_DB = 12
 HIDDEN = re.compile(r'<input type="hidden" name="(?P<name>[a-z_]+)" value="(?P<value>[^"]*)">')
 SUBMISSION_ID = re.compile(r'<code id="submission-id">(?P<id>[0-9a-f]+)</code>')
 ACTION = re.compile(r'<form[^>]* action="(?P<action>[^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def lti_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis of our own: the token cache is what the tests count, so no other test may flush it."""
+    server = RedisServer(tmp_path_factory.mktemp("lti-redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -149,21 +159,19 @@ class LtiWorld:
             return run
 
 
-def lti_settings(database_url: str, tool_base: str, **overrides: Any) -> Settings:
-    from tests.api.conftest import redis_url
-
-    values: dict[str, Any] = {"lti_public_url": tool_base, "lti_jwks_cooldown_s": 0.0,
-                              "lti_token_cache_url": redis_url(LTI_REDIS_DB), "passback_max_attempts": 5,
+def lti_settings(database_url: str, tool_base: str, redis: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"lti_public_url": tool_base, "lti_jwks_cooldown_s": 0.0, "broker_url": redis,
+                              "lti_token_cache_url": redis, "passback_max_attempts": 5,
                               "passback_retry_base_s": 10.0}
     values.update(overrides)
     return api_settings(database_url, **values)
 
 
 @pytest.fixture
-def lti_world(lti_database: str, runner: SandboxRunner) -> Iterator[LtiWorld]:
+def lti_world(lti_database: str, lti_redis: str, runner: SandboxRunner) -> Iterator[LtiWorld]:
     port = free_port()
     tool_base = f"http://127.0.0.1:{port}"
-    settings = lti_settings(lti_database, tool_base)
+    settings = lti_settings(lti_database, tool_base, lti_redis)
     factory = session_factory(settings)
     course = f"lti-{uuid.uuid4().hex[:10]}"
     with session_scope(factory) as session:

@@ -21,8 +21,7 @@ from grader.passback.ags import AgsChannel
 from grader.passback.ags_score import scores_url
 from grader.runtime_context import session_factory
 from grader.services.courses import create_course
-from tests.api.conftest import redis_url
-from tests.lti.conftest import LTI_REDIS_DB, lti_settings
+from tests.lti.conftest import lti_settings
 
 
 def _answer(status: int, headers: dict[str, str] | None = None, json: object | None = None) -> httpx.Response:
@@ -69,13 +68,13 @@ def test_the_scores_url_keeps_the_line_items_query() -> None:
 
 
 @pytest.fixture
-def lti_factory(lti_database: str) -> sessionmaker[Session]:
-    return session_factory(lti_settings(lti_database, "http://127.0.0.1:1"))
+def lti_factory(lti_database: str, lti_redis: str) -> sessionmaker[Session]:
+    return session_factory(lti_settings(lti_database, "http://127.0.0.1:1", lti_redis))
 
 
 def test_tool_keys_are_encrypted_rotated_and_kept_in_the_jwks_for_the_overlap(
-        lti_database: str, lti_factory: sessionmaker[Session]) -> None:
-    settings = lti_settings(lti_database, "http://127.0.0.1:1")
+        lti_database: str, lti_redis: str, lti_factory: sessionmaker[Session]) -> None:
+    settings = lti_settings(lti_database, "http://127.0.0.1:1", lti_redis)
     with session_scope(lti_factory) as session:
         old = rotate_tool_key(session, settings)
         assert "PRIVATE KEY" not in old.private_key_encrypted
@@ -89,9 +88,9 @@ def test_tool_keys_are_encrypted_rotated_and_kept_in_the_jwks_for_the_overlap(
             signing_key(session, settings.model_copy(update={"passback_secret": "another-secret-0123456789"}))
 
 
-def test_workers_sharing_redis_ask_the_platform_for_one_token(lti_database: str,
+def test_workers_sharing_redis_ask_the_platform_for_one_token(lti_database: str, lti_redis: str,
                                                                lti_factory: sessionmaker[Session]) -> None:
-    settings = lti_settings(lti_database, "http://127.0.0.1:1")
+    settings = lti_settings(lti_database, "http://127.0.0.1:1", lti_redis)
     requests: list[httpx.Request] = []
 
     def token_endpoint(request: httpx.Request) -> httpx.Response:
@@ -106,7 +105,7 @@ def test_workers_sharing_redis_ask_the_platform_for_one_token(lti_database: str,
                                deployment_ids=["d"], auth_login_url="https://x.example/auth",
                                token_url="https://x.example/token", jwks_url="https://x.example/jwks")
         session.add(platform)
-    workers = [AccessTokens(settings=settings, store=RedisTokenStore(redis_url(LTI_REDIS_DB)),
+    workers = [AccessTokens(settings=settings, store=RedisTokenStore(lti_redis),
                             client=httpx.Client(transport=httpx.MockTransport(token_endpoint))) for _ in range(4)]
     got: list[str] = []
 

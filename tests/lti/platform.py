@@ -103,6 +103,8 @@ class Counters:
 class TestPlatform:
     """One issuer with one client id and one deployment; `tool_base` is where the grader is served."""
 
+    __test__ = False
+
     def __init__(self, *, tool_base: str, client_id: str = "grader-client", deployment_id: str = "dep-1") -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"

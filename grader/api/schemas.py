@@ -116,6 +116,8 @@ class PassbackView(BaseModel):
     id: str
     run_id: str
     reason: str
+    channel: str = Field(description="webhook (signed POST to callback_url) or lti_ags (callback_url is the AGS "
+                                     "line item, or the line items container before the item is found)")
     callback_url: str
     status: str
     attempts: int

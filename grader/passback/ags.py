@@ -35,7 +35,7 @@ class AgsChannel:
         waiting = self._throttle_left(launch.platform_id)
         if waiting > 0:
             return Answer(None, f"the platform asked us to slow down; waiting {waiting:.0f} s", retryable=True,
-                          retry_after_s=waiting)
+                          retry_after_s=waiting, sent=False)
         try:
             return self._send(session, row, launch)
         except TokenRequestFailed as exc:

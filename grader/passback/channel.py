@@ -18,12 +18,15 @@ class Answer:
     """What one send got: an HTTP code or none; an error unless delivered; whether trying again could help.
 
     retry_after_s is the wait the receiver asked for (Retry-After), which overrides the outbox's own backoff.
+    sent is False when the channel held the delivery back without sending it (the receiver is still throttling
+    us): that costs the delivery none of its attempts.
     """
 
     code: int | None
     error: str | None
     retryable: bool
     retry_after_s: float | None = None
+    sent: bool = True
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,10 @@ def _settle(courier: Courier, row: Passback, answer: Answer, now: datetime) -> N
     """Delivered when the channel says so; retried while it says another try could help, until the bound (after
     the wait the receiver asked for, else the backoff); any other answer is final."""
     code, error, retryable = answer.code, answer.error, answer.retryable
+    if not answer.sent:
+        row.last_error = error
+        row.next_attempt_at = now + timedelta(seconds=answer.retry_after_s or _retry_delay_s(courier, 1))
+        return
     row.attempts += 1
     row.last_attempt_at = now
     row.last_status_code = code

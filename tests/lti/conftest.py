@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -138,10 +138,11 @@ class LtiWorld:
                 graded.append(message.run_id)
         return graded
 
-    def deliver_due(self, *, after_s: float = 0) -> list[PassbackOutcome]:
+    def deliver_due(self, *, after_s: float = 0, at: datetime | None = None) -> list[PassbackOutcome]:
+        """The relay's pass, as if run `after_s` from now (or at `at`): the outbox's clock, not the wall's."""
         with session_scope(self.factory) as session:
             return deliver_due_passbacks(session, courier=self.courier, limit=500,
-                                         now=utcnow() + timedelta(seconds=after_s))
+                                         now=at or utcnow() + timedelta(seconds=after_s))
 
     def passbacks(self) -> list[Passback]:
         with session_scope(self.factory) as session:

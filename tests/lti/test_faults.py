@@ -1,5 +1,7 @@
 """How AGS answers are classified, against the test platform made to misbehave."""
 
+from datetime import timedelta
+
 import pytest
 
 from grader.models import PassbackStatus
@@ -35,11 +37,14 @@ def test_a_throttled_score_waits_as_told_then_is_delivered(lti_world: LtiWorld, 
     [row] = world.passbacks()
     assert row.next_attempt_at and row.last_attempt_at
     assert 0.9 <= (row.next_attempt_at - row.last_attempt_at).total_seconds() <= 1.1, "Retry-After, not backoff"
-    assert world.deliver_due() == [], "not due before the wait the platform asked for"
+    early = row.last_attempt_at + timedelta(seconds=0.5)
+    assert world.deliver_due(at=early) == [], "not due before the wait the platform asked for"
     wait_until(lambda: any(o.status == "delivered" for o in world.deliver_due(after_s=2)), timeout_s=60,
                what="the throttled score delivered", poll_s=0.3)
     assert _delivered_users(world) == ["student-1"]
-    assert world.platform.counters.score_posts == 2
+    assert world.platform.counters.score_posts == 2, "nothing was sent while the platform's wait lasted"
+    [row] = world.passbacks()
+    assert (row.status, row.attempts) == ("delivered", 2), "waiting out the throttle costs no attempt"
 
 
 def test_a_platform_failing_twice_then_recovering_gets_the_score_once(lti_world: LtiWorld) -> None:
@@ -71,6 +76,7 @@ def test_a_refusal_is_final_visible_to_instructors_and_blocks_no_other_score(lti
                              headers={"Authorization": f"Bearer {world.instructor_token}"}).json()
     [shown] = view["passbacks"]
     assert shown["status"] == PassbackStatus.FAILED.value and shown["last_status_code"] == 422
+    assert shown["channel"] == "lti_ags"
     assert "injected HTTP 422" in shown["last_error"] and "not retried" in shown["last_error"]
     assert len(_delivered_users(world)) == 1
 

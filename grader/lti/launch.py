@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from grader.config import Settings
 from grader.logs import log_event
-from grader.lti.login import ConsumedState, LaunchRejected, check_deployment
+from grader.lti.login import ConsumedState, LaunchRejected, platform_for_deployment
 from grader.lti.platform_keys import PlatformKeys
 from grader.models import CourseAssignment, LtiLaunch, LtiPlatform
 from grader.models.base import utcnow
@@ -69,7 +69,7 @@ def verify_id_token(id_token: str, platform: LtiPlatform, keys: PlatformKeys, se
 
 
 def check_claims(claims: dict[str, Any], platform: LtiPlatform, consumed: ConsumedState) -> None:
-    """azp, nonce, deployment, message type and version (LTI 1.3 core 5.1.2, Security Framework 5.1.3)."""
+    """azp, nonce, a deployment id, message type and version (LTI 1.3 core 5.1.2, Security Framework 5.1.3)."""
     audience = claims["aud"]
     azp = claims.get("azp")
     if (isinstance(audience, list) and len(audience) > 1 and azp is None) or (
@@ -78,10 +78,8 @@ def check_claims(claims: dict[str, Any], platform: LtiPlatform, consumed: Consum
     if not secrets.compare_digest(str(claims["nonce"]), consumed.nonce):
         raise LaunchRejected("the id_token's nonce is not the one this login issued (a replayed id_token)",
                              status_code=401)
-    deployment = claims.get(CLAIM + "deployment_id")
-    if not deployment:
+    if not claims.get(CLAIM + "deployment_id"):
         raise LaunchRejected("the id_token has no deployment_id claim")
-    check_deployment(platform, str(deployment))
     if claims.get(CLAIM + "message_type") != RESOURCE_LINK_REQUEST:
         raise LaunchRejected(f"only {RESOURCE_LINK_REQUEST} launches are supported "
                              f"(got {claims.get(CLAIM + 'message_type')!r})")
@@ -154,6 +152,7 @@ def complete_launch(session: Session, settings: Settings, *, id_token: str, cons
         raise LaunchRejected("the platform of this login was unregistered meanwhile", status_code=403)
     claims = verify_id_token(id_token, platform, keys, settings)
     check_claims(claims, platform, consumed)
+    platform = platform_for_deployment(session, platform, str(claims[CLAIM + "deployment_id"]))
     roles = [str(role) for role in claims.get(CLAIM + "roles") or []]
     learner = any(role in LEARNER_ROLES for role in roles)
     assignment = _assignment(session, platform, claims)

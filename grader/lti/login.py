@@ -40,27 +40,33 @@ class LoginRequest:
 
 
 def find_platform(session: Session, issuer: str, client_id: str | None) -> LtiPlatform:
-    """By issuer and client id; an issuer alone is enough only when one registration has it."""
-    query = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
+    """A registration of this issuer and client id (any of its courses: the deployment picks the course later);
+    an issuer alone is enough only when it has one client id here."""
+    query = select(LtiPlatform).where(LtiPlatform.issuer == issuer).order_by(LtiPlatform.created_at)
     if client_id:
         query = query.where(LtiPlatform.client_id == client_id)
-    platforms = list(session.scalars(query.limit(2)))
+    platforms = list(session.scalars(query))
     if not platforms:
         raise LaunchRejected(f"this grader has no LTI registration for issuer {issuer!r}"
                              + (f" and client id {client_id!r}" if client_id else "")
                              + ": ask the course staff to register the platform (`grader lti register`)",
                              status_code=403)
-    if len(platforms) > 1:
-        raise LaunchRejected(f"issuer {issuer!r} has several registrations and the login did not say its "
-                             "client_id", status_code=400)
+    if len({platform.client_id for platform in platforms}) > 1:
+        raise LaunchRejected(f"issuer {issuer!r} has several client ids here and the login did not say which",
+                             status_code=400)
     return platforms[0]
 
 
-def check_deployment(platform: LtiPlatform, deployment_id: str | None) -> None:
-    if deployment_id is not None and deployment_id not in platform.deployment_ids:
-        raise LaunchRejected(f"deployment {deployment_id!r} of {platform.issuer} is not registered with this "
-                             f"grader (registered: {', '.join(platform.deployment_ids) or 'none'}); add it with "
-                             "`grader lti register ... --deployment-id`", status_code=403)
+def platform_for_deployment(session: Session, platform: LtiPlatform, deployment_id: str) -> LtiPlatform:
+    """The registration (so the course) of this deployment, among those of the same issuer and client id."""
+    siblings = session.scalars(select(LtiPlatform).where(LtiPlatform.issuer == platform.issuer,
+                                                         LtiPlatform.client_id == platform.client_id))
+    for candidate in siblings:
+        if deployment_id in candidate.deployment_ids:
+            return candidate
+    raise LaunchRejected(f"deployment {deployment_id!r} of {platform.issuer} is not registered with this grader: "
+                         "add it to the course's registration with `grader lti register ... --deployment-id`",
+                         status_code=403)
 
 
 def begin_login(session: Session, settings: Settings, request: LoginRequest, *, launch_url: str) -> str:
@@ -70,7 +76,8 @@ def begin_login(session: Session, settings: Settings, request: LoginRequest, *, 
     login cannot make us post a token elsewhere.
     """
     platform = find_platform(session, request.iss, request.client_id)
-    check_deployment(platform, request.lti_deployment_id)
+    if request.lti_deployment_id is not None:
+        platform = platform_for_deployment(session, platform, request.lti_deployment_id)
     if urlsplit(request.target_link_uri).netloc != urlsplit(launch_url).netloc:
         raise LaunchRejected(f"target_link_uri {request.target_link_uri!r} is not this grader ({launch_url})")
     now = utcnow()

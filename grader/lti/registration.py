@@ -48,11 +48,14 @@ def register_platform(session: Session, settings: Settings, *, course: str,
     if session.get(Course, course) is None:
         raise NotFound(f"no course {course!r}")
     _check(registration, CallbackPolicy.from_cidrs(settings.passback_allowed_networks))
-    platform = session.scalar(select(LtiPlatform).where(LtiPlatform.issuer == registration.issuer,
-                                                        LtiPlatform.client_id == registration.client_id))
-    if platform is not None and platform.course_id != course:
-        raise Conflict(f"issuer {registration.issuer!r} with client id {registration.client_id!r} is already "
-                       f"registered for course {platform.course_id!r}")
+    siblings = list(session.scalars(select(LtiPlatform).where(LtiPlatform.issuer == registration.issuer,
+                                                              LtiPlatform.client_id == registration.client_id)))
+    for other in siblings:
+        taken = set(other.deployment_ids) & set(registration.deployment_ids)
+        if other.course_id != course and taken:
+            raise Conflict(f"deployment {sorted(taken)[0]!r} of {registration.issuer} is already registered for "
+                           f"course {other.course_id!r}: a deployment belongs to one course")
+    platform = next((other for other in siblings if other.course_id == course), None)
     if platform is None:
         platform = LtiPlatform(course_id=course, issuer=registration.issuer, client_id=registration.client_id)
         session.add(platform)

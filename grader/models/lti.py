@@ -10,10 +10,17 @@ from grader.models.base import Base, new_id, utcnow
 
 
 class LtiPlatform(Base):
-    """One LMS registration of a course: who signs launches (issuer + client id) and where its endpoints are."""
+    """One LMS registration of a course: who signs launches (issuer + client id), the deployments that are this
+    course, and where the platform's endpoints are.
+
+    One client id (a Canvas developer key) usually serves a whole institution, with one deployment per course
+    where the tool is installed: so several courses may register the same issuer and client id, each with its
+    own deployments, and a launch belongs to the course of its deployment.
+    """
 
     __tablename__ = "lti_platforms"
-    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer_client_id"),)
+    __table_args__ = (UniqueConstraint("issuer", "client_id", "course_id",
+                                       name="uq_lti_platforms_issuer_client_course"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)

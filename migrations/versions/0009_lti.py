@@ -33,7 +33,7 @@ def _create_platforms_and_keys() -> None:
         sa.ForeignKeyConstraint(["course_id"], ["courses.id"], ondelete="CASCADE",
                                 name="fk_lti_platforms_course_id_courses"),
         sa.PrimaryKeyConstraint("id", name="pk_lti_platforms"),
-        sa.UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer_client_id"),
+        sa.UniqueConstraint("issuer", "client_id", "course_id", name="uq_lti_platforms_issuer_client_course"),
     )
     op.create_index("ix_lti_platforms_course_id", "lti_platforms", ["course_id"])
     op.create_table(

@@ -101,7 +101,8 @@ class Counters:
 
 
 class TestPlatform:
-    """One issuer with one client id and one deployment; `tool_base` is where the grader is served."""
+    """One issuer with one client id; its default deployment is `deployment_id`, a launch may name another
+    (`deployment=` on /launch); `tool_base` is where the grader is served."""
 
     __test__ = False
 
@@ -173,7 +174,7 @@ class TestPlatform:
         query = request.query_params
         hint = json.dumps({"user": query["user"], "link": query.get("link", "rl-1"),
                            "role": query.get("role", "learner"), "assignment": query.get("assignment", "layers"),
-                           "lineitem": query.get("lineitem")})
+                           "lineitem": query.get("lineitem"), "deployment": query.get("deployment")})
         login = _Login(await wrap(request), self.config(query.get("deployment")))
         login.set_lti_message_hint(hint=hint)
         redirect: Response = login.initiate_login(query["user"])
@@ -186,7 +187,7 @@ class TestPlatform:
         if preflight.get("redirect_uri") != f"{self.tool_base}/lti/launch":
             return HTMLResponse("redirect_uri is not the registered launch URL", status_code=400)
         hint = json.loads(preflight["lti_message_hint"])
-        launch = _Launch(wrapped, self.config())
+        launch = _Launch(wrapped, self.config(hint.get("deployment")))
         launch.hint = hint
         launch.platform = self
         launch.set_id_token_expiration(self.id_token_expiration)

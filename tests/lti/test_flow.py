@@ -5,7 +5,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from grader.db import session_scope
-from grader.models import LtiSubmissionLink
+from grader.models import LtiSubmissionLink, Submission, TokenRole
+from grader.services.courses import create_course
+from grader.services.tokens import create_token
 from tests.conftest import EXAMPLE_SOLUTION
 from tests.lti.conftest import LtiWorld
 
@@ -77,3 +79,24 @@ def test_a_file_that_is_not_a_submission_is_refused_and_nothing_is_stored(lti_wo
     answer = world.submit(page.text, content=b"\x00\x01 not python")
     assert answer.status_code == 422 and "not accepted" in answer.text
     assert world.dispatcher.messages == []
+
+
+def test_one_client_id_serves_two_courses_by_their_deployments(lti_world: LtiWorld) -> None:
+    world = lti_world
+    other = f"{world.course}-b"
+    with session_scope(world.factory) as session:
+        create_course(session, other)
+        token = create_token(session, course=other, role=TokenRole.INSTRUCTOR).token
+    body = {**world.platform.urls, "deployment_ids": ["dep-2"]}
+    answer = world.browser.post(f"{world.tool_base}/api/v1/lti/platforms", json=body,
+                                headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201, answer.text
+    taken = world.browser.post(f"{world.tool_base}/api/v1/lti/platforms",
+                               json={**body, "deployment_ids": [world.platform.deployment_id]},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert taken.status_code == 409 and "belongs to one course" in taken.json()["detail"]
+    first = world.submit_and_grade("student-1")
+    second = world.submit_and_grade("student-1", deployment="dep-2")
+    with session_scope(world.factory) as session:
+        courses = {sid: session.get(Submission, sid).course for sid in (first, second)}  # type: ignore[union-attr]
+    assert courses == {first: world.course, second: other}

@@ -23,8 +23,7 @@ CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 LTI_VERSION = "1.3.0"
-LEARNER_ROLES = ("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
-                 "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student")
+LEARNER_ROLE_SUFFIXES = ("/membership#Learner", "/institution/person#Student", "/membership/Learner#Learner")
 logger = logging.getLogger(__name__)
 
 
@@ -154,7 +153,7 @@ def complete_launch(session: Session, settings: Settings, *, id_token: str, cons
     check_claims(claims, platform, consumed)
     platform = platform_for_deployment(session, platform, str(claims[CLAIM + "deployment_id"]))
     roles = [str(role) for role in claims.get(CLAIM + "roles") or []]
-    learner = any(role in LEARNER_ROLES for role in roles)
+    learner = any(role.endswith(LEARNER_ROLE_SUFFIXES) or role == "Learner" for role in roles)
     assignment = _assignment(session, platform, claims)
     launch, token = _store(session, settings, platform, claims, assignment, learner)
     log_event(logger, "lti_launched", launch_id=launch.id, platform_id=platform.id, learner=learner)

@@ -20,7 +20,7 @@ import redis
 from sqlalchemy.orm import Session
 
 from grader.config import Settings
-from grader.errors import GraderError
+from grader.errors import TokenRequestFailed
 from grader.lti.answers import platform_message, rate_limited, retry_after_s
 from grader.lti.keys import SIGNING_ALGORITHM, signing_key
 from grader.models import LtiPlatform
@@ -28,17 +28,6 @@ from grader.models import LtiPlatform
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME_S = 300
 LOCK_TIMEOUT_S = 30
-
-
-class TokenRequestFailed(GraderError):
-    """The platform's token endpoint did not issue a token; carries how the outbox should treat it."""
-
-    def __init__(self, message: str, *, status_code: int | None, retryable: bool,
-                 retry_after_s: float | None = None) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.retryable = retryable
-        self.retry_after_s = retry_after_s
 
 
 class TokenStore(Protocol):

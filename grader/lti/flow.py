@@ -4,8 +4,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from grader.config import Settings
 from grader.db import session_scope
+from grader.errors import LaunchRejected
 from grader.lti.launch import LaunchResult, complete_launch
-from grader.lti.login import LaunchRejected, consume_state
+from grader.lti.login import consume_state
 from grader.lti.platform_keys import PlatformKeys
 
 

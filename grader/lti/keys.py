@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from grader.config import Settings
-from grader.errors import GraderError
+from grader.errors import ToolKeyUnavailable
 from grader.logs import log_event
 from grader.models import LtiToolKey
 from grader.models.base import utcnow
@@ -24,10 +24,6 @@ from grader.models.base import utcnow
 KEY_BITS = 2048
 SIGNING_ALGORITHM = "RS256"
 logger = logging.getLogger(__name__)
-
-
-class ToolKeyUnavailable(GraderError):
-    """No tool key can be read: none generated yet, or the encryption key in the settings changed."""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.config import Settings
+from grader.errors import LaunchRejected
 from grader.logs import log_event
-from grader.lti.login import ConsumedState, LaunchRejected, platform_for_deployment
+from grader.lti.login import ConsumedState, platform_for_deployment
 from grader.lti.platform_keys import PlatformKeys
 from grader.models import CourseAssignment, LtiLaunch, LtiPlatform
 from grader.models.base import utcnow

@@ -10,21 +10,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from grader.config import Settings
-from grader.errors import GraderError
+from grader.errors import LaunchRejected
 from grader.logs import log_event
 from grader.models import LtiLoginState, LtiPlatform
 from grader.models.base import utcnow
 
 logger = logging.getLogger(__name__)
-
-
-class LaunchRejected(GraderError):
-    """A login or launch that must not go on; the reason is shown on the page the student sees."""
-
-    def __init__(self, reason: str, *, status_code: int = 400) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status_code = status_code
 
 
 @dataclass(frozen=True)

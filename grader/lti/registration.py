@@ -7,12 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.config import Settings
-from grader.errors import NotFound, Rejected
+from grader.errors import Conflict, NotFound, Rejected
 from grader.logs import log_event
 from grader.lti.keys import ensure_tool_key
 from grader.models import Course, LtiPlatform
 from grader.services.callback_guard import CallbackPolicy
-from grader.services.courses import Conflict, check_callback_url
+from grader.services.courses import check_callback_url
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from datetime import UTC
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grader.lti.login import LaunchRejected
+from grader.errors import LaunchRejected
 from grader.models import LtiLaunch, LtiSubmissionLink
 from grader.models.base import utcnow
 from grader.services.accept import Upload

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grader.models.base import Base, new_id, utcnow
+from grader.models.base import Base, new_id, stored_enum, utcnow
 
 
 class PassbackStatus(enum.StrEnum):
@@ -16,6 +16,15 @@ class PassbackStatus(enum.StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     SUPERSEDED = "superseded"
+
+
+class PassbackReason(enum.StrEnum):
+    """Why a delivery was written: a result stored, a batch published or rolled back, or staff asked again."""
+
+    GRADED = "graded"
+    REGRADED = "regraded"
+    ROLLED_BACK = "rolled_back"
+    RESEND = "resend"
 
 
 class PassbackChannelName(enum.StrEnum):
@@ -34,13 +43,14 @@ class Passback(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("grading_runs.id", ondelete="CASCADE"), index=True)
-    reason: Mapped[str] = mapped_column(String(16), default="graded")
-    channel: Mapped[str] = mapped_column(String(16), default=PassbackChannelName.WEBHOOK.value)
+    reason: Mapped[PassbackReason] = mapped_column(stored_enum(PassbackReason), default=PassbackReason.GRADED)
+    channel: Mapped[PassbackChannelName] = mapped_column(stored_enum(PassbackChannelName),
+                                                         default=PassbackChannelName.WEBHOOK)
     callback_url: Mapped[str] = mapped_column(String(2048))
     lti_launch_id: Mapped[str | None] = mapped_column(ForeignKey("lti_launches.id", ondelete="SET NULL"),
                                                       default=None)
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default=PassbackStatus.PENDING.value)
+    status: Mapped[PassbackStatus] = mapped_column(stored_enum(PassbackStatus), default=PassbackStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.orm import Session
 
-from grader.lti.access_tokens import AccessTokens, TokenRequestFailed
+from grader.errors import TokenRequestFailed
+from grader.lti.access_tokens import AccessTokens
 from grader.lti.answers import platform_message, rate_limited, retry_after_s
 from grader.models import LtiLaunch, Passback
 from grader.passback.ags_score import SCORE_MEDIA_TYPE, score_maximum, scores_url, token_scopes

@@ -7,7 +7,6 @@ import httpx
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from grader.errors import GraderError
 from grader.models import LtiLaunch
 from grader.passback.channel import Answer
 
@@ -16,8 +15,9 @@ CONTAINER_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 TAG_PREFIX = "tinytorch-grader:"
 
 
-class LineItemError(GraderError):
-    """Finding or creating the line item got an answer that is not a line item; carries the classified answer."""
+class LineItemError(Exception):
+    """Finding or creating the line item got an answer that is not a line item: carries the classified answer
+    from the lookup to the channel, which turns it into the delivery's outcome (it never leaves the channel)."""
 
     def __init__(self, answer: Answer) -> None:
         super().__init__(answer.error or "line item lookup failed")

@@ -12,10 +12,10 @@ def passback_target(session: Session, submission: Submission) -> PassbackTarget 
     link = session.scalar(select(LtiSubmissionLink).where(LtiSubmissionLink.submission_id == submission.id))
     if link is not None:
         launch = link.launch
-        return PassbackTarget(channel=PassbackChannelName.LTI_AGS.value,
+        return PassbackTarget(channel=PassbackChannelName.LTI_AGS,
                               url=launch.lineitem_url or launch.lineitems_url or "", lti_launch_id=launch.id)
     if submission.callback_url:
-        return PassbackTarget(channel=PassbackChannelName.WEBHOOK.value, url=submission.callback_url)
+        return PassbackTarget(channel=PassbackChannelName.WEBHOOK, url=submission.callback_url)
     return None
 
 
@@ -26,6 +26,6 @@ def result_passback_target(session: Session, run: GradingRun, *, score_changed: 
     score_changed is False for a regrade whose score equals the result it replaces (resending would only churn
     the gradebook).
     """
-    if not run.is_current or run.status != RunStatus.GRADED.value or not score_changed:
+    if not run.is_current or run.status != RunStatus.GRADED or not score_changed:
         return None
     return passback_target(session, run.submission)

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from grader.config import Settings
 from grader.logs import log_event
-from grader.models import GradingRun, Passback, PassbackChannelName, PassbackStatus, RunStatus, Submission
+from grader.models import (
+    GradingRun,
+    Passback,
+    PassbackChannelName,
+    PassbackReason,
+    PassbackStatus,
+    Submission,
+)
 from grader.models.base import new_id, utcnow
 from grader.passback import ags_score, webhook
 from grader.passback.channel import Answer, BodyBuilder, Channel, PassbackTarget
@@ -70,7 +77,7 @@ def courier_from_settings(settings: Settings, client: httpx.Client | None = None
                    max_attempts=settings.passback_max_attempts, ags=AgsChannel(tokens=tokens, client=client))
 
 
-def new_passback(session: Session, submission: Submission, run: GradingRun, reason: str,
+def new_passback(session: Session, submission: Submission, run: GradingRun, reason: PassbackReason,
                  target: PassbackTarget) -> Passback:
     """The row and its body are written now, in the caller's transaction; sending happens after commit."""
     delivery_id = new_id()
@@ -78,7 +85,7 @@ def new_passback(session: Session, submission: Submission, run: GradingRun, reas
                                          target=target)
     row = Passback(id=delivery_id, submission_id=submission.id, run_id=run.id, reason=reason,
                    channel=target.channel, callback_url=target.url, lti_launch_id=target.lti_launch_id, body=body,
-                   status=PassbackStatus.PENDING.value, attempts=0, next_attempt_at=utcnow())
+                   status=PassbackStatus.PENDING, attempts=0, next_attempt_at=utcnow())
     session.add(row)
     session.flush()
     log_event(logger, "passback_recorded", delivery_id=row.id, submission_id=submission.id, run_id=run.id,
@@ -87,7 +94,7 @@ def new_passback(session: Session, submission: Submission, run: GradingRun, reas
 
 
 def record_passback(session: Session, run: GradingRun, *, score_changed: bool = True,
-                    reason: str = "graded") -> Passback | None:
+                    reason: PassbackReason = PassbackReason.GRADED) -> Passback | None:
     """Called where a result is stored, in that transaction: the score and its outbox row commit together."""
     target = result_passback_target(session, run, score_changed=score_changed)
     if target is None:
@@ -98,15 +105,15 @@ def record_passback(session: Session, run: GradingRun, *, score_changed: bool = 
 def has_pending_passback(session: Session, run_id: str) -> bool:
     """Whether this run left a delivery to send: what decides if a passback message is worth dispatching."""
     return session.scalar(select(Passback.id).where(Passback.run_id == run_id,
-                                                    Passback.status == PassbackStatus.PENDING.value)
+                                                    Passback.status == PassbackStatus.PENDING)
                           .limit(1)) is not None
 
 
 def supersede_pending(session: Session, submission_id: str) -> None:
     """Pending deliveries of a submission that a newer one replaces are never sent."""
     session.execute(update(Passback).where(Passback.submission_id == submission_id,
-                                           Passback.status == PassbackStatus.PENDING.value)
-                    .values(status=PassbackStatus.SUPERSEDED.value, next_attempt_at=None))
+                                           Passback.status == PassbackStatus.PENDING)
+                    .values(status=PassbackStatus.SUPERSEDED, next_attempt_at=None))
 
 
 def passbacks_of(session: Session, submission_id: str) -> list[Passback]:
@@ -146,13 +153,13 @@ def _settle(courier: Courier, row: Passback, answer: Answer, now: datetime) -> N
     row.last_status_code = code
     row.last_error = error
     if error is None:
-        row.status, row.delivered_at, row.next_attempt_at = PassbackStatus.DELIVERED.value, now, None
+        row.status, row.delivered_at, row.next_attempt_at = PassbackStatus.DELIVERED, now, None
         return
     if retryable and row.attempts < courier.max_attempts:
         delay = answer.retry_after_s if answer.retry_after_s is not None else _retry_delay_s(courier, row.attempts)
         row.next_attempt_at = now + timedelta(seconds=delay)
         return
-    row.status, row.next_attempt_at = PassbackStatus.FAILED.value, None
+    row.status, row.next_attempt_at = PassbackStatus.FAILED, None
     row.last_error = (f"gave up after {row.attempts} attempts: {error}" if retryable
                       else f"{error}; not retried (fix the cause and resend by hand)")
 
@@ -165,8 +172,8 @@ def _outcome(row: Passback) -> PassbackOutcome:
 def _deliver_locked(session: Session, row: Passback, courier: Courier, now: datetime) -> PassbackOutcome:
     """Send one pending row that this transaction holds; a result that is no longer current is never sent."""
     run = session.get(GradingRun, row.run_id)
-    if run is None or not run.is_current or run.status != RunStatus.GRADED.value:
-        row.status, row.next_attempt_at = PassbackStatus.SUPERSEDED.value, None
+    if run is None or not run.holds_current_score:
+        row.status, row.next_attempt_at = PassbackStatus.SUPERSEDED, None
     else:
         _settle(courier, row, _send(session, courier, row), now)
     session.flush()
@@ -178,7 +185,7 @@ def _deliver_locked(session: Session, row: Passback, courier: Courier, now: date
 
 def _pending_rows(session: Session, condition: ColumnElement[bool], limit: int) -> list[Passback]:
     """Pending rows this transaction locks; rows another deliverer holds are skipped, never sent twice at once."""
-    query = (select(Passback).where(Passback.status == PassbackStatus.PENDING.value, condition)
+    query = (select(Passback).where(Passback.status == PassbackStatus.PENDING, condition)
              .order_by(Passback.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
     return list(session.scalars(query))
 

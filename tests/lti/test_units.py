@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from grader.db import session_scope
+from grader.errors import ToolKeyUnavailable
 from grader.lti.access_tokens import AccessTokens, MemoryTokenStore, RedisTokenStore
 from grader.lti.answers import retry_after_s
-from grader.lti.keys import ToolKeyUnavailable, rotate_tool_key, signing_key, tool_jwks
+from grader.lti.keys import rotate_tool_key, signing_key, tool_jwks
 from grader.models import LtiPlatform
 from grader.models.base import utcnow
 from grader.passback.ags import AgsChannel

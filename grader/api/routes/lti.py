@@ -10,10 +10,10 @@ from grader.api.deps import Instructor, SessionDep, SettingsDep
 from grader.api.errors import error_responses
 from grader.api.lti_pages import page, refusal
 from grader.config import Settings
-from grader.errors import Rejected
+from grader.errors import LaunchRejected, Rejected
 from grader.lti import flow
 from grader.lti.keys import tool_jwks
-from grader.lti.login import LaunchRejected, LoginRequest, begin_login
+from grader.lti.login import LoginRequest, begin_login
 from grader.lti.registration import PlatformRegistration, course_platforms, register_platform
 from grader.lti.submit import submit_from_launch
 from grader.models import LtiPlatform

@@ -91,7 +91,7 @@ def tokens_revoke(token_or_id: Annotated[str, typer.Argument(help="The token its
 
 @passback_app.command("resend")
 def passback_resend(submission_id: Annotated[str, typer.Argument(help="The submission whose score to send")]) -> None:
-    """Send a submission's current score to its callback_url again, now, and say how it went."""
+    """Send a submission's current score to the LMS again (webhook or LTI AGS), now, and say how it went."""
     from grader.db import session_scope
     from grader.services.courses import resend_passback
     from grader.services.outbox import courier_from_settings, deliver_passback

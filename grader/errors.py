@@ -61,7 +61,7 @@ class Conflict(GraderError):
 
 
 class PassbackUnavailable(Conflict):
-    """Nothing to send: the submission has no callback_url or no graded result yet (409)."""
+    """Nothing to send: the submission has no callback_url or LTI launch, or no graded result yet (409)."""
 
 
 class NotRetryable(Conflict):

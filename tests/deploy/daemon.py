@@ -116,6 +116,7 @@ def _remove_leftovers(docker: Docker) -> None:
     if containers:
         docker.run("rm", "-f", "-v", *containers)
     docker.run("network", "prune", "-f")
+    docker.run("image", "prune", "-f")  # images a rebuild superseded; the current ones' build cache stays
     volumes = docker.ids("volume", "ls", "-q")
     if volumes:
         docker.run("volume", "rm", "-f", *volumes)

@@ -274,6 +274,15 @@ def memory_cgroup(container: dict[str, Any]) -> Path:
     raise AssertionError("no memory cgroup (v1) for the worker container")
 
 
+def oom_kills(cgroup: Path) -> int:
+    """Processes the kernel's OOM killer ended inside this cgroup so far."""
+    for line in (cgroup / "memory.oom_control").read_text().splitlines():
+        name, _, value = line.partition(" ")
+        if name == "oom_kill":
+            return int(value)
+    return 0
+
+
 def test_the_worker_containers_memory_limit_holds_against_a_memory_bomb(
         stack: Stack, tokens: dict[str, str], receiver: Receiver, client: httpx.Client) -> None:
     workers = [c for c in stack.containers("worker") if c["State"]["Running"]]
@@ -285,16 +294,16 @@ def test_the_worker_containers_memory_limit_holds_against_a_memory_bomb(
         cgroup = memory_cgroup(container)
         assert int((cgroup / "memory.limit_in_bytes").read_text()) == limit
         (cgroup / "memory.max_usage_in_bytes").write_text("0")
-        before[container["Id"]] = int((cgroup / "memory.failcnt").read_text())
+        before[container["Id"]] = oom_kills(cgroup)
     bomb = MEMORY_BOMB.format(children=10, mib=600)
     submission_id = submit(client, tokens["lms"], with_code_after_imports(bomb), external_id="memory-bomb",
                            callback_url=receiver.url)
     result = wait_graded(client, tokens["instructor"], submission_id)
     peaks = {c["Id"]: int((memory_cgroup(c) / "memory.max_usage_in_bytes").read_text()) for c in workers}
-    failcnt = {c["Id"]: int((memory_cgroup(c) / "memory.failcnt").read_text()) - before[c["Id"]] for c in workers}
+    kills = {c["Id"]: oom_kills(memory_cgroup(c)) - before[c["Id"]] for c in workers}
     assert all(peak <= limit for peak in peaks.values()), f"a worker container went past its limit: {peaks}"
-    assert any(count > 0 for count in failcnt.values()), \
-        f"the bomb (10 x 600 MiB) never pressed on the 2 GiB limit, so nothing was tested: {peaks}"
+    assert max(peaks.values()) >= 0.95 * limit or any(kills.values()), \
+        f"the bomb (10 x 600 MiB) never reached the 2 GiB limit, so nothing was tested: {peaks}"
     assert result["status"] in ("graded", "error")
     survivors = [c for c in stack.containers("worker") if c["State"]["Running"]]
     assert len(survivors) == WORKERS, "a worker container died of the student's memory bomb"
@@ -303,7 +312,7 @@ def test_the_worker_containers_memory_limit_holds_against_a_memory_bomb(
     graded = wait_graded(client, tokens["instructor"], after)
     assert graded["status"] == "graded" and graded["score"] == graded["max_score"]
     print(f"deploy-figures: memory-bomb peak_mib={ {k[:12]: v // 2**20 for k, v in peaks.items()} } "
-          f"failcnt={ {k[:12]: v for k, v in failcnt.items()} } run={result['status']} score={result['score']}")
+          f"oom_kills={ {k[:12]: v for k, v in kills.items()} } run={result['status']} score={result['score']}")
 
 
 def test_data_survives_down_and_up_and_down_v_leaves_nothing(stack: Stack, tokens: dict[str, str]) -> None:

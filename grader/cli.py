@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from grader.cli_api import register as register_api_commands
+from grader.cli_errors import AnswersDomainErrors
 from grader.cli_output import print_result
 from grader.cli_regrade import register as register_regrade_commands
 from grader.cli_stack import register as register_stack_commands
@@ -15,7 +16,7 @@ from grader.config import get_settings
 from grader.errors import NotFound, Rejected
 
 app = typer.Typer(help="TinyTorch autograder: grade layers_dev.py submissions.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, cls=AnswersDomainErrors)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -80,6 +81,8 @@ def db_upgrade() -> None:
     from grader.migrate import upgrade
 
     settings = get_settings()
+    if not settings.database_url:  # the embedded default lives in the home, which a fresh install has not made
+        settings.home.mkdir(parents=True, exist_ok=True)
     upgrade(make_engine(settings.effective_database_url))
     typer.echo("database is at the newest revision")
 

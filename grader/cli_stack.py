@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from grader.config import Settings, get_settings
-from grader.errors import GraderError, NotFound
+from grader.errors import GraderError
 
 runs_app = typer.Typer(help="Grading runs: inspect and re-queue.", no_args_is_help=True)
 POLL_S = 0.5
@@ -47,16 +47,12 @@ def beat() -> None:
 def retry(run_id: Annotated[str, typer.Argument(help="The id of a run that ended `error`")]) -> None:
     """Re-queue an errored run by hand; it is sent to the workers once the change is committed."""
     from grader.runtime_context import session_factory
-    from grader.services.queueing import NotRetryable, dispatching_scope, requeue_run
+    from grader.services.queueing import dispatching_scope, requeue_run
     from workers.app import app
     from workers.dispatch import celery_dispatcher
 
-    try:
-        with dispatching_scope(session_factory(get_settings()), celery_dispatcher(app)) as session:
-            requeue_run(session, run_id)
-    except (NotFound, NotRetryable) as exc:
-        typer.echo(f"cannot retry: {exc}", err=True)
-        raise typer.Exit(2) from None
+    with dispatching_scope(session_factory(get_settings()), celery_dispatcher(app)) as session:
+        requeue_run(session, run_id)
     typer.echo(f"run {run_id} queued again")
 
 
@@ -82,8 +78,9 @@ def grade_queued(settings: Settings, *, content: bytes, filename: str, student: 
 def _wait_for_result(settings: Settings, run_id: str) -> dict[str, Any]:
     """Poll the database, not the broker: the stored run is the result, whichever worker wrote it."""
     from grader.db import session_scope
+    from grader.models import FINISHED
     from grader.runtime_context import session_factory
-    from grader.services.grade import FINISHED, load_run
+    from grader.services.grade import load_run
     from grader.services.results import result_document
 
     deadline = time.monotonic() + settings.run_lease_s * (settings.run_max_attempts + 1)

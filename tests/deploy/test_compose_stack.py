@@ -228,6 +228,15 @@ if _reached:
 """
 
 
+def test_every_role_but_the_worker_runs_as_the_images_unprivileged_user(stack: Stack) -> None:
+    for service in ("api", "beat", "passback-relay", "flower"):
+        assert stack.exec(service, "id", "-u").strip() == "10001", f"{service} runs as another user"
+    assert stack.exec("worker", "id", "-u").strip() == "0"
+    capabilities = stack.exec("worker", "grep", "CapEff", "/proc/1/status").split()[-1]
+    allowed = (1 << 5) | (1 << 6) | (1 << 7)  # CAP_KILL, CAP_SETGID, CAP_SETUID
+    assert int(capabilities, 16) == allowed, f"the worker's capabilities are {capabilities}, not KILL/SETGID/SETUID"
+
+
 def test_student_code_in_a_worker_container_reaches_neither_redis_nor_postgres(
         stack: Stack, tokens: dict[str, str], receiver: Receiver, client: httpx.Client) -> None:
     targets = [(stack.ip("redis"), 6379), (stack.ip("postgres"), 5432), ("redis", 6379), ("postgres", 5432),

@@ -60,6 +60,9 @@ def test_external_id_reused_for_another_student_is_a_conflict(world: ApiWorld) -
     ("layers_dev.png", b"print('hello')\n", 415, "unsupported_type"),
     ("layers_dev.py", b"", 422, "empty"),
     ("layers_dev.ipynb", b"{not json", 422, "not_notebook"),
+    ("layers_dev.ipynb", b'{"not": "nb"}', 422, "not_notebook"),
+    ("layers_dev.ipynb", b"[1, 2]", 422, "not_notebook"),
+    ("layers_dev.txt", b"def matmul(A, B):\n    return A @ B\n", 415, "unsupported_type"),
     ("layers_dev.py", b"def something_else():\n    return 1\n", 422, "wrong_assignment"),
 ])
 def test_rejected_upload_names_the_problem_and_stores_nothing(world: ApiWorld, filename: str, content: bytes,

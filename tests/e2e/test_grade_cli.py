@@ -77,6 +77,20 @@ def test_bad_input_is_rejected_with_exit_2(tmp_path: Path, name: str, needle: st
     assert plain.returncode == 2 and plain.stdout == "" and "Traceback" not in plain.stderr
 
 
+@pytest.mark.parametrize("name,content,code,needle", [
+    ("bad.ipynb", '{"not": "nb"}', "not_notebook", "no \"nbformat\" version"),
+    ("bad.ipynb", "[1, 2]", "not_notebook", "top level is a JSON array"),
+    ("layers_dev.txt", "def matmul(A, B):\n    return A @ B\n", "unsupported_type", "unsupported file type"),
+])
+def test_malformed_notebook_or_other_type_is_a_rejection(tmp_path: Path, name: str, content: str, code: str,
+                                                          needle: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    exit_code, document, stderr = grade_json(tmp_path, path)
+    assert exit_code == 2 and document["status"] == "rejected" and document["code"] == code
+    assert needle in document["reason"] and stderr.startswith("rejected:") and "internal error" not in stderr
+
+
 def test_missing_file_is_rejected(tmp_path: Path) -> None:
     code, document, stderr = grade_json(tmp_path, tmp_path / "nope.py")
     assert code == 2 and "cannot read" in document["reason"] and "Traceback" not in stderr

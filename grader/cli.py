@@ -52,11 +52,12 @@ def grade(
 
 
 def _reject(assignment: str, reason: str, code: str, as_json: bool) -> None:
+    from grader.cli_output import printable
     from grader.services.results import rejected_document
 
     if as_json:
         sys.stdout.write(json.dumps(rejected_document(assignment, reason, code)) + "\n")
-    sys.stderr.write(f"rejected: {reason}\n")
+    sys.stderr.write(f"rejected: {printable(reason)}\n")
     raise typer.Exit(2)
 
 
@@ -96,5 +97,7 @@ def main() -> None:
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:
-        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
+        from grader.cli_output import printable
+
+        sys.stderr.write(f"internal error: {type(exc).__name__}: {printable(exc)}\n")
         sys.exit(1)

@@ -46,6 +46,7 @@ def beat() -> None:
 @runs_app.command("retry")
 def retry(run_id: Annotated[str, typer.Argument(help="The id of a run that ended `error`")]) -> None:
     """Re-queue an errored run by hand; it is sent to the workers once the change is committed."""
+    from grader.cli_output import printable
     from grader.runtime_context import session_factory
     from grader.services.queueing import NotRetryable, dispatching_scope, requeue_run
     from workers.app import app
@@ -55,7 +56,7 @@ def retry(run_id: Annotated[str, typer.Argument(help="The id of a run that ended
         with dispatching_scope(session_factory(get_settings()), celery_dispatcher(app)) as session:
             requeue_run(session, run_id)
     except (NotFound, NotRetryable) as exc:
-        typer.echo(f"cannot retry: {exc}", err=True)
+        typer.echo(f"cannot retry: {printable(exc)}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"run {run_id} queued again")
 

@@ -114,3 +114,21 @@ def test_release_command_writes_the_student_release(tmp_path: Path) -> None:
     completed = run_grader(tmp_path, "release", "--out", str(out))
     assert completed.returncode == 0
     assert out.read_text() == (SUBMISSIONS / "release.py").read_text()
+
+
+def test_readable_table_shows_student_lines_and_messages_as_written(tmp_path: Path) -> None:
+    """Rich must not read `[/oops]` (a crash after the run was stored) or `[r, k]` (a silently garbled line)."""
+    solution = (REPO_ROOT / "grader/assignments/layers/examples/student_solution.py").read_text()
+    hostile = solution.replace("total += A[r, k] * B[k, c]", "total += A[r, k] * B[c, k]").replace(
+        "    out = np.zeros((rows, cols))\n",
+        "    out = np.zeros((rows, cols))\n    if rows == 1:\n        raise ValueError('bad shape [/oops] here')\n", 1)
+    assert hostile.count("[/oops]") == 1 and "B[c, k]" in hostile
+    path = tmp_path / "mk.py"
+    path.write_text(hostile)
+    wide = {"COLUMNS": "400"}
+    completed = run_grader(tmp_path, "grade", str(path), env=wide)
+    assert completed.returncode == 0, completed.stderr
+    assert "internal error" not in completed.stderr
+    assert "bad shape [/oops] here" in completed.stdout and "total += A[r, k] * B[c, k]" in completed.stdout
+    readme_line = run_grader(tmp_path, "grade", str(SUBMISSIONS / "wrong_matmul_index.py"), env=wide)
+    assert readme_line.returncode == 0 and "C[i, j] += A[i, k] * B[j, k]" in readme_line.stdout

@@ -63,26 +63,53 @@ def _reject(assignment: str, reason: str, code: str, as_json: bool) -> None:
 
 @app.command()
 def release(
-    out: Annotated[Path, typer.Option(help="Where to write the student release")] = Path("layers_dev.py"),
+    out: Annotated[Path, typer.Option(help="Where to write the student release: a .py (percent) or .ipynb file")]
+    = Path("layers_dev.py"),
     assignment: Annotated[str, typer.Option(help="Assignment name")] = "layers",
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists")] = False,
 ) -> None:
     """Write the student release: solutions replaced by `raise NotImplementedError()`."""
     from grader.assignments.bundle import load_assignment
-    from grader.assignments.release import clear_solutions
+    from grader.assignments.release import clear_solutions, release_notebook
 
-    out.write_text(clear_solutions(load_assignment(assignment).source_text), encoding="utf-8")
+    suffix = out.suffix.lower()
+    if suffix not in {".py", ".ipynb"}:
+        raise typer.BadParameter(f"{out} must end in .py or .ipynb (what `grader grade` reads)", param_hint="--out")
+    source = load_assignment(assignment).source_text
+    text = release_notebook(source) if suffix == ".ipynb" else clear_solutions(source)
+    try:
+        with out.open("w" if force else "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        _fail(f"{out} exists; pass --force to replace it")
+    except FileNotFoundError:
+        _fail(f"cannot write {out}: the directory {out.parent} does not exist")
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror}")
     typer.echo(f"wrote {out}")
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"error: {message}\n")
+    raise typer.Exit(2)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every Alembic migration to the configured database."""
+    """Apply the Alembic migrations the configured database lacks, and say which."""
     from grader.db import make_engine
-    from grader.migrate import upgrade
+    from grader.migrate import head_revision, upgrade
 
     settings = get_settings()
-    upgrade(make_engine(settings.effective_database_url))
-    typer.echo("database is at the newest revision")
+    if not settings.database_url:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    applied = upgrade(make_engine(settings.effective_database_url))
+    for revision in applied:
+        typer.echo(f"applied {revision.revision}: {revision.title}")
+    if applied:
+        typer.echo(f"database is now at revision {head_revision()} (the newest)")
+    else:
+        typer.echo(f"database was already at revision {head_revision()} (the newest); nothing applied")
 
 
 register_api_commands(app)
@@ -91,11 +118,17 @@ register_regrade_commands(app)
 
 
 def main() -> None:
-    """Console entry point; an unexpected failure is exit 1 with a one-line reason, not a traceback."""
+    """Console entry point: bad settings are exit 2 naming the variable; an unexpected failure is exit 1 with a
+    one-line reason, not a traceback."""
+    from grader.errors import InvalidSettings
+
     try:
         app()
     except (KeyboardInterrupt, SystemExit):
         raise
+    except InvalidSettings as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
     except Exception as exc:
         from grader.cli_output import printable
 

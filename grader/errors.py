@@ -20,3 +20,7 @@ class NotFound(GraderError):
 
 class SandboxFailure(GraderError):
     """The sandbox itself could not run (infrastructure, not the student's fault): retryable."""
+
+
+class InvalidSettings(GraderError):
+    """A GRADER_* environment variable has a value the grader cannot start with; the message names it."""

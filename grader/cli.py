@@ -3,7 +3,7 @@
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from grader.cli_regrade import register as register_regrade_commands
 from grader.cli_stack import register as register_stack_commands
 from grader.config import get_settings
 from grader.errors import NotFound, Rejected
+
+if TYPE_CHECKING:
+    from grader.config import Settings
 
 app = typer.Typer(help="TinyTorch autograder: grade layers_dev.py submissions.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -27,28 +30,49 @@ def grade(
     assignment: Annotated[str, typer.Option(help="Assignment name")] = "layers",
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object")] = False,
     queue: Annotated[bool, typer.Option("--queue", help="Grade through the workers and wait for the result")] = False,
+    timeout: Annotated[float, typer.Option(help="With --queue: seconds to wait for a worker's result", min=1)]
+    = 180.0,
 ) -> None:
-    """Grade one file on the embedded default (or through the queue) and store it."""
-    from grader.cli_stack import grade_queued
+    """Grade one file on the embedded default (or through the queue) and store it.
+
+    The submission is stored without a course: `grader regrade` (without --course) and the database see it, the
+    HTTP API and the dashboard, which show one course's submissions posted by its LMS, do not.
+    """
+    from grader.cli_progress import waiting_on_stderr
+    from grader.cli_stack import NotGraded, grade_queued
     from grader.runtime_context import grade_file_embedded
 
     try:
         content = path.read_bytes()
     except OSError as exc:
         _reject(assignment, f"cannot read {path}: {exc.strerror}", "unreadable", as_json)
+    settings = get_settings()
     try:
-        grade_file = grade_queued if queue else grade_file_embedded
-        document = grade_file(get_settings(), content=content, filename=path.name, student=student,
-                              assignment=assignment)
+        if queue:
+            document = grade_queued(settings, content=content, filename=path.name, student=student,
+                                    assignment=assignment, timeout_s=timeout)
+        else:
+            with waiting_on_stderr(lambda: _grading_line(path.name, settings)):
+                document = grade_file_embedded(settings, content=content, filename=path.name, student=student,
+                                               assignment=assignment)
     except Rejected as exc:
         _reject(assignment, exc.reason, exc.code, as_json)
     except NotFound as exc:
         _reject(assignment, str(exc), "unknown_assignment", as_json)
+    except NotGraded as exc:
+        _fail(str(exc), code=1)
     if as_json:
         sys.stdout.write(json.dumps(document) + "\n")
     else:
         print_result(document)
     raise typer.Exit(0 if document["status"] == "graded" else 1)
+
+
+def _grading_line(filename: str, settings: "Settings") -> str:
+    """What the host knows of a run in progress: the sandbox reports items only when it is done."""
+    limits = settings.sandbox
+    return (f"grading {filename} in the sandbox: the notebook, then each locked test and hidden probe in turn "
+            f"(each at most {limits.per_test_cpu_s:g} s CPU, the run at most {limits.wall_s:g} s)")
 
 
 def _reject(assignment: str, reason: str, code: str, as_json: bool) -> None:
@@ -89,9 +113,11 @@ def release(
     typer.echo(f"wrote {out}")
 
 
-def _fail(message: str) -> None:
-    sys.stderr.write(f"error: {message}\n")
-    raise typer.Exit(2)
+def _fail(message: str, code: int = 2) -> None:
+    from grader.cli_output import printable
+
+    sys.stderr.write(f"error: {printable(message)}\n")
+    raise typer.Exit(code)
 
 
 @db_app.command("upgrade")

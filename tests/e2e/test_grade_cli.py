@@ -26,8 +26,9 @@ def run_grader(tmp_path: Path, *args: str, env: dict[str, str] | None = None) ->
                           cwd=REPO_ROOT)
 
 
-def grade_json(tmp_path: Path, path: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
-    completed = run_grader(tmp_path, "grade", str(path), "--json", *extra)
+def grade_json(tmp_path: Path, path: Path, *extra: str,
+               env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+    completed = run_grader(tmp_path, "grade", str(path), "--json", *extra, env=env)
     lines = completed.stdout.strip().splitlines()
     assert len(lines) == 1, completed.stdout + completed.stderr
     return completed.returncode, json.loads(lines[0]), completed.stderr
@@ -132,3 +133,15 @@ def test_readable_table_shows_student_lines_and_messages_as_written(tmp_path: Pa
     assert "bad shape [/oops] here" in completed.stdout and "total += A[r, k] * B[c, k]" in completed.stdout
     readme_line = run_grader(tmp_path, "grade", str(SUBMISSIONS / "wrong_matmul_index.py"), env=wide)
     assert readme_line.returncode == 0 and "C[i, j] += A[i, k] * B[j, k]" in readme_line.stdout
+
+
+def test_a_long_run_says_what_is_running_on_stderr_only(tmp_path: Path) -> None:
+    """A looping matmul costs its CPU limit on every item; the wait is reported on stderr, stdout stays one JSON."""
+    solution = (REPO_ROOT / "grader/assignments/layers/examples/student_solution.py").read_text()
+    looping = solution.replace("    out = np.zeros((rows, cols))\n", "    while True:\n        pass\n", 1)
+    path = tmp_path / "loops.py"
+    path.write_text(looping)
+    code, document, stderr = grade_json(tmp_path, path, env={"GRADER_SANDBOX_PER_TEST_CPU_S": "1"})
+    assert code == 0 and document["status"] == "graded"
+    assert any(test["status"] == "timeout" for test in document["tests"])
+    assert "grading loops.py in the sandbox: the notebook, then each locked test and hidden probe" in stderr

@@ -12,7 +12,8 @@ from grader.errors import NotFound
 if TYPE_CHECKING:
     from celery import Celery
 
-runs_app = typer.Typer(help="Grading runs: inspect and re-queue.", no_args_is_help=True)
+runs_app = typer.Typer(help="Grading runs: re-queue one that ended `error` (read runs with the API or the "
+                                "dashboard).", no_args_is_help=True)
 POLL_S = 0.5
 
 

@@ -103,6 +103,7 @@ def test_student_view_hides_hidden_items_and_instructor_view_shows_everything(
     run = staff["runs"][0]
     assert run["output"] and run["sandbox"]["wall_s"] > 0 and run["sandbox"]["backend"]
     assert "integrity_flags" in run and any(item["message"] for item in run["tests"] if item["status"] == "failed")
+    assert run["dispatched_at"] and run["dispatches"] == 1
 
 
 def test_regrade_queues_a_new_run_once(world: ApiWorld, runner: SandboxRunner, limits: SandboxLimits) -> None:

@@ -88,8 +88,17 @@ def grade_queued(settings: Settings, *, content: bytes, filename: str, student: 
                                   max_bytes=settings.max_upload_kib * 1024)
         run_id = run.id
     _require_broker(app, settings, run_id=run_id)
-    return _wait_for_result(settings, run_id, timeout_s=timeout_s, workers_answering=lambda: bool(
-        app.control.ping(timeout=1.0)))
+    return _wait_for_result(settings, run_id, timeout_s=timeout_s, workers_answering=lambda: _workers_answer(app))
+
+
+def _workers_answer(app: "Celery") -> bool:
+    """Whether any worker answers a ping on the broker (a broker gone meanwhile counts as none)."""
+    from kombu.exceptions import OperationalError
+
+    try:
+        return bool(app.control.ping(timeout=1.0))
+    except OperationalError:
+        return False
 
 
 def _require_broker(app: "Celery", settings: Settings, run_id: str | None = None) -> None:

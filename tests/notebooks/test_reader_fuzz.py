@@ -1,4 +1,5 @@
-"""Fuzzing the upload readers: whatever the bytes, the answer is cells or a rejection with a reason, never a crash.
+"""Fuzzing the upload readers: whatever the bytes, the answer is cells or a rejection with a reason, never a crash;
+an accepted file can be stored and shown (the dashboard reads it again).
 
 The budget is fixed and the search derandomized, so CI runs the same examples every time and a failure reproduces.
 """
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.assignments.bundle import load_assignment
+from grader.dashboard.code import code_listing
 from grader.errors import Rejected
 from grader.notebooks.cells import StudentCell
 from grader.notebooks.reader import check_assignment, read_submission
@@ -57,6 +59,7 @@ def _answer(content: bytes, filename: str) -> list[StudentCell] | Rejected:
         return rejection
     stored = json.loads(json.dumps(stored_cells(cells)))
     assert cells_from_store(stored) == cells
+    code_listing(content, filename, BUNDLE, max_bytes=LIMIT, cells=cells)
     return cells
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from grader.cli_api import register as register_api_commands
+from grader.cli_errors import AnswersDomainErrors
 from grader.cli_output import print_result
 from grader.cli_regrade import register as register_regrade_commands
 from grader.cli_stack import register as register_stack_commands
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from grader.config import Settings
 
 app = typer.Typer(help="TinyTorch autograder: grade layers_dev.py submissions.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, cls=AnswersDomainErrors)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -144,17 +145,12 @@ register_regrade_commands(app)
 
 
 def main() -> None:
-    """Console entry point: bad settings are exit 2 naming the variable; an unexpected failure is exit 1 with a
-    one-line reason, not a traceback."""
-    from grader.errors import InvalidSettings
-
+    """Console entry point; an unexpected failure is exit 1 with a one-line reason, not a traceback (a bad
+    setting, like every GraderError, is answered by the root group with its own exit code)."""
     try:
         app()
     except (KeyboardInterrupt, SystemExit):
         raise
-    except InvalidSettings as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        sys.exit(2)
     except Exception as exc:
         from grader.cli_output import printable
 

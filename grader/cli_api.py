@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from grader.config import Settings, get_settings
-from grader.errors import GraderError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -25,13 +24,6 @@ def _factory(settings: Settings) -> "sessionmaker[Session]":
     if not settings.database_url:
         ensure_embedded_schema(settings)
     return session_factory(settings)
-
-
-def _fail(exc: GraderError) -> None:
-    from grader.cli_output import printable
-
-    typer.echo(f"error: {printable(exc)}", err=True)
-    raise typer.Exit(2)
 
 
 def serve(
@@ -60,12 +52,9 @@ def courses_create(
     from grader.db import session_scope
     from grader.services.courses import DEFAULT_ASSIGNMENTS, create_course
 
-    try:
-        with session_scope(_factory(get_settings())) as session:
-            row = create_course(session, course, assignments=tuple(assignment or DEFAULT_ASSIGNMENTS))
-            names = [link.assignment for link in row.assignments]
-    except GraderError as exc:
-        _fail(exc)
+    with session_scope(_factory(get_settings())) as session:
+        row = create_course(session, course, assignments=tuple(assignment or DEFAULT_ASSIGNMENTS))
+        names = [link.assignment for link in row.assignments]
     typer.echo(f"course {course} grades: {', '.join(names)}")
 
 
@@ -80,15 +69,12 @@ def tokens_create(
     from grader.models import TokenRole
     from grader.services.tokens import create_token
 
-    if role not in {r.value for r in TokenRole}:
+    if role not in set(TokenRole):
         typer.echo("error: --role is lms or instructor", err=True)
         raise typer.Exit(2)
-    try:
-        with session_scope(_factory(get_settings())) as session:
-            issued = create_token(session, course=course, role=TokenRole(role), label=label)
-    except GraderError as exc:
-        _fail(exc)
-    typer.echo(f"token id {issued.id} for course {issued.course}, role {issued.role.value} (shown once):")
+    with session_scope(_factory(get_settings())) as session:
+        issued = create_token(session, course=course, role=TokenRole(role), label=label)
+    typer.echo(f"token id {issued.id} for course {issued.course}, role {issued.role} (shown once):")
     typer.echo(issued.token)
 
 
@@ -98,11 +84,8 @@ def tokens_revoke(token_or_id: Annotated[str, typer.Argument(help="The token its
     from grader.db import session_scope
     from grader.services.tokens import revoke_token
 
-    try:
-        with session_scope(_factory(get_settings())) as session:
-            token_id = revoke_token(session, token_or_id)
-    except GraderError as exc:
-        _fail(exc)
+    with session_scope(_factory(get_settings())) as session:
+        token_id = revoke_token(session, token_or_id)
     typer.echo(f"token {token_id} revoked")
 
 
@@ -116,12 +99,9 @@ def passback_resend(submission_id: Annotated[str, typer.Argument(help="The submi
 
     settings = get_settings()
     factory = _factory(settings)
-    try:
-        with session_scope(factory) as session:
-            delivery_id = resend_passback(session, course=None, submission_id=submission_id, dispatch=False).id
-            outcome = deliver_passback(session, delivery_id, courier=courier_from_settings(settings))
-    except GraderError as exc:
-        _fail(exc)
+    with session_scope(factory) as session:
+        delivery_id = resend_passback(session, course=None, submission_id=submission_id, dispatch=False).id
+        outcome = deliver_passback(session, delivery_id, courier=courier_from_settings(settings))
     if outcome is None:
         typer.echo(f"delivery {delivery_id} is being sent by another process")
         return

@@ -11,20 +11,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from grader.cli_output import literal, printable
+from grader.cli_output import literal
 from grader.config import get_settings
-from grader.errors import GraderError
-from grader.models import RegradeBatch
+from grader.services.batch_states import BatchAction
 from grader.services.regrade import (
     BatchView,
     OnlyStatus,
     RegradeRequest,
     Scope,
+    act_on_batch,
     batch_view,
-    cancel_batch,
     load_batch,
-    publish_batch,
-    rollback_batch,
     start_batch,
 )
 
@@ -42,24 +39,20 @@ def _run(work: Callable[[Session], BatchView]) -> BatchView:
     settings = get_settings()
     if not settings.database_url:
         ensure_embedded_schema(settings)
-    try:
-        with dispatching_scope(session_factory(settings), celery_dispatcher(app)) as session:
-            return work(session)
-    except GraderError as exc:
-        typer.echo(f"error: {printable(exc)}", err=True)
-        raise typer.Exit(2) from None
+    with dispatching_scope(session_factory(settings), celery_dispatcher(app)) as session:
+        return work(session)
 
 
-def _on(action: Callable[[Session, str], RegradeBatch], batch_id: str) -> BatchView:
-    return _run(lambda session: batch_view(session, action(session, batch_id)))
+def _on(action: BatchAction, batch_id: str) -> BatchView:
+    return _run(lambda session: batch_view(session, act_on_batch(session, batch_id, action)))
 
 
 def _show(view: BatchView, console: Console | None = None) -> None:
     """The batch's state and counts; once it has ended, what changed (ids and names shown literally)."""
     console = console or Console()
     progress = view.progress
-    console.print(literal(f"batch {view.id} ({view.assignment}, rubric {view.rubric_version[:12]}): {view.state}, "
-                          f"{view.publication}; {progress.done}/{progress.total} done, {progress.failed} failed, "
+    console.print(literal(f"batch {view.id} ({view.assignment}, rubric {view.rubric_version[:12]}): {view.phase}; "
+                          f"{progress.done}/{progress.total} done, {progress.failed} failed, "
                           f"{progress.cancelled} cancelled, {progress.changed} changed"), soft_wrap=True)
     summary = view.summary
     if summary is None:
@@ -142,19 +135,19 @@ def show(batch_id: Annotated[str, typer.Argument(help="A regrade batch id")]) ->
 @regrade_app.command("cancel")
 def cancel(batch_id: Annotated[str, typer.Argument(help="A regrade batch id")]) -> None:
     """Stop the batch's queued runs; runs a worker already took finish."""
-    _show(_on(cancel_batch, batch_id))
+    _show(_on(BatchAction.CANCEL, batch_id))
 
 
 @regrade_app.command("publish")
 def publish(batch_id: Annotated[str, typer.Argument(help="A preview batch that has ended")]) -> None:
-    """Make a preview's results current and pass the changed scores back to the LMS."""
-    _show(_on(publish_batch, batch_id))
+    """Make a preview's (or a rolled-back batch's) results current and pass the changed scores back to the LMS."""
+    _show(_on(BatchAction.PUBLISH, batch_id))
 
 
 @regrade_app.command("rollback")
 def rollback(batch_id: Annotated[str, typer.Argument(help="A published batch that has ended")]) -> None:
     """Make the results the batch replaced current again (and pass those scores back)."""
-    _show(_on(rollback_batch, batch_id))
+    _show(_on(BatchAction.ROLLBACK, batch_id))
 
 
 def register(app: typer.Typer) -> None:

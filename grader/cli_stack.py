@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from grader.config import Settings, get_settings
-from grader.errors import NotFound
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -51,18 +50,13 @@ def beat() -> None:
 @runs_app.command("retry")
 def retry(run_id: Annotated[str, typer.Argument(help="The id of a run that ended `error`")]) -> None:
     """Re-queue an errored run by hand; it is sent to the workers once the change is committed."""
-    from grader.cli_output import printable
     from grader.runtime_context import session_factory
-    from grader.services.queueing import NotRetryable, dispatching_scope, requeue_run
+    from grader.services.queueing import dispatching_scope, requeue_run
     from workers.app import app
     from workers.dispatch import celery_dispatcher
 
-    try:
-        with dispatching_scope(session_factory(get_settings()), celery_dispatcher(app)) as session:
-            requeue_run(session, run_id)
-    except (NotFound, NotRetryable) as exc:
-        typer.echo(f"cannot retry: {printable(exc)}", err=True)
-        raise typer.Exit(2) from None
+    with dispatching_scope(session_factory(get_settings()), celery_dispatcher(app)) as session:
+        requeue_run(session, run_id)
     typer.echo(f"run {run_id} queued again")
 
 
@@ -130,8 +124,9 @@ def _wait_for_result(settings: Settings, run_id: str, *, timeout_s: float,
     """Poll the database, not the broker: the stored run is the result, whichever worker wrote it."""
     from grader.cli_progress import waiting_on_stderr
     from grader.db import session_scope
+    from grader.models import FINISHED, RunStatus
     from grader.runtime_context import session_factory
-    from grader.services.grade import FINISHED, load_run
+    from grader.services.grade import load_run
     from grader.services.results import result_document
 
     state = {"line": f"run {run_id} queued; waiting for a worker to take it", "status": "queued", "worker": ""}
@@ -143,7 +138,7 @@ def _wait_for_result(settings: Settings, run_id: str, *, timeout_s: float,
                 if run.status in FINISHED:
                     return result_document(run.submission, run)
                 state.update(status=run.status, worker=run.worker or "")
-                if run.status != "queued":
+                if run.status != RunStatus.QUEUED:
                     state["line"] = (f"run {run_id} is being graded by {run.worker or 'a worker'} "
                                      f"(attempt {run.attempt}); the host learns item results at the end")
             time.sleep(POLL_S)
@@ -152,9 +147,11 @@ def _wait_for_result(settings: Settings, run_id: str, *, timeout_s: float,
 
 def _why_not_finished(run_id: str, timeout_s: float, state: dict[str, str],
                       workers_answering: Callable[[], bool]) -> str:
+    from grader.models import RunStatus
+
     waited = f"run {run_id} was not graded within {timeout_s:g} s (--timeout)"
     stays = "it stays queued and is graded when a worker takes it"
-    if state["status"] != "queued":
+    if state["status"] != RunStatus.QUEUED:
         return f"{waited}: {state['worker'] or 'a worker'} took it and is still grading; the result will be stored"
     if not workers_answering():
         return (f"{waited}: no worker answered on the broker; start one with `grader worker` against the same "

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from grader.config import Settings
 from grader.db import make_engine, make_session_factory, session_scope
 from grader.migrate import is_current, upgrade
-from grader.sandbox.runner import SandboxRunner, limits_from_settings, make_runner
+from grader.sandbox.runner import SandboxRunner, make_runner
 from grader.services.accept import Upload, accept_submission
-from grader.services.grade import grade_run
+from grader.services.grade import load_run
+from grader.services.jobs import grade_in_process, in_process_context
 from grader.services.results import result_document
 
 
@@ -46,7 +47,8 @@ def ensure_embedded_schema(settings: Settings) -> None:
 
 def grade_file_embedded(settings: Settings, *, content: bytes, filename: str, student: str,
                         assignment: str) -> dict[str, Any]:
-    """Accept (one transaction), then grade in-process (another), and return the result contract."""
+    """Accept (one transaction), grade in-process the way a worker does (claim, evaluate, record), and return the
+    result contract; a run that could not be graded is stored `error` with its cause, then the cause is raised."""
     ensure_embedded_schema(settings)
     factory = session_factory(settings)
     max_bytes = settings.max_upload_kib * 1024
@@ -54,6 +56,7 @@ def grade_file_embedded(settings: Settings, *, content: bytes, filename: str, st
         _submission, run = accept_submission(session, Upload(content, filename, student, assignment),
                                             max_bytes=max_bytes)
         run_id = run.id
+    grade_in_process(in_process_context(settings, factory, runner_for(settings)), run_id)
     with session_scope(factory) as session:
-        run = grade_run(session, run_id, runner_for(settings), limits_from_settings(settings), max_bytes=max_bytes)
+        run = load_run(session, run_id)
         return result_document(run.submission, run)

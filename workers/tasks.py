@@ -13,16 +13,16 @@ def _give_up_run(run_id: str, *, reason: str) -> None:
 
 
 @grader_task(GRADE_TASK, give_up=_give_up_run)
-def grade_run(task: Task, run_id: str) -> None:
+def grade_task(task: Task, run_id: str) -> None:
     """The message id is the claim token, so this message's own retries may resume its claim."""
     jobs.grade_queued_run(job_context(), run_id, worker=task.request.hostname or "unknown", token=task.request.id)
 
 
 @grader_task(PASSBACK_TASK)
-def deliver_passback(task: Task, run_id: str) -> None:
+def passback_task(task: Task, run_id: str) -> None:
     jobs.passback(job_context(), run_id)
 
 
 @grader_task(SWEEP_TASK, retry=False)
-def sweep(task: Task) -> None:
+def sweep_task(task: Task) -> None:
     jobs.sweep(job_context())

@@ -10,23 +10,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from grader.errors import GraderError, NotFound, Rejected
+from grader.errors import GraderError
 from grader.logs import log_event
-from grader.services.courses import Conflict
-from grader.services.queueing import NotRetryable
-from grader.services.ratelimit import RateLimited
-from grader.services.tokens import Forbidden, Unauthenticated
 
 logger = logging.getLogger(__name__)
-REJECTION_STATUS = {"too_large": 413, "not_text": 415, "unsupported_type": 415}
-DOMAIN_STATUS: tuple[tuple[type[GraderError], int, str], ...] = (
-    (Unauthenticated, 401, "unauthenticated"),
-    (Forbidden, 403, "forbidden"),
-    (NotFound, 404, "not_found"),
-    (Conflict, 409, "conflict"),
-    (NotRetryable, 409, "conflict"),
-    (RateLimited, 429, "rate_limited"),
-)
 
 
 class FieldProblem(BaseModel):
@@ -55,26 +42,13 @@ def _answer(status: int, body: ErrorBody, headers: dict[str, str] | None = None)
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-def domain_status(exc: GraderError) -> tuple[int, str]:
-    if isinstance(exc, Rejected):
-        return REJECTION_STATUS.get(exc.code, 422), exc.code
-    for kind, status, code in DOMAIN_STATUS:
-        if isinstance(exc, kind):
-            return status, code
-    return 500, "internal_error"
-
-
 async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Expected outcomes (a rejected upload, a wrong token, a replayed conflict) are never a 500."""
+    """Expected outcomes (a rejected upload, a wrong token, a replayed conflict) are never a 500: each domain error
+    carries its own status, code and headers (grader.errors), so nothing here names one."""
     assert isinstance(exc, GraderError)
-    status, code = domain_status(exc)
-    headers = {}
-    if isinstance(exc, Unauthenticated):
-        headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after_s)
-    detail = exc.reason if isinstance(exc, Rejected) else str(exc)
-    return _answer(status, ErrorBody(error=code, detail=detail), headers)
+    if exc.http_status >= 500:
+        log_event(logger, "api_domain_error", level=logging.WARNING, error=type(exc).__name__)
+    return _answer(exc.http_status, ErrorBody(error=exc.code, detail=exc.detail), exc.headers())
 
 
 async def validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from grader.models import GradingRun, Passback, RunStatus, Submission
 from grader.services.courses import Intake
+from grader.services.queries import current_graded_run, newest_status_run
 from grader.services.results import ItemView, student_items
 
 API_PREFIX = "/api/v1"
@@ -25,12 +26,9 @@ def _links(submission: Submission) -> SubmissionLinks:
 
 
 def submission_status(submission: Submission) -> str:
-    """The status of the newest run: `queued`, `running`, `graded` or `error`."""
-    return submission.runs[-1].status if submission.runs else RunStatus.QUEUED.value
-
-
-def current_run(submission: Submission) -> GradingRun | None:
-    return next((run for run in submission.runs if run.is_current and run.status == RunStatus.GRADED.value), None)
+    """The status of the newest run that tells it: `queued`, `running`, `graded` or `error`."""
+    run = newest_status_run(submission)
+    return run.status if run is not None else RunStatus.QUEUED
 
 
 class SubmissionAccepted(BaseModel):
@@ -169,7 +167,7 @@ def student_view(submission: Submission) -> StudentSubmissionView:
                                  student=submission.student, external_id=submission.external_id,
                                  status=submission_status(submission), created_at=submission.created_at,
                                  links=_links(submission))
-    run = current_run(submission)
+    run = current_graded_run(submission)
     if run is not None:
         view.graded_at, view.score, view.max_score = run.finished_at, run.score, run.max_score
         view.rubric_version, view.tests = run.rubric_version, _items(run, instructor=False)
@@ -188,7 +186,7 @@ def _run_view(run: GradingRun) -> RunView:
 
 
 def instructor_view(submission: Submission, passbacks: list[Passback]) -> InstructorSubmissionView:
-    run = current_run(submission)
+    run = current_graded_run(submission)
     return InstructorSubmissionView(
         id=submission.id, course=submission.course or "", assignment=submission.assignment,
         student=submission.student, external_id=submission.external_id, status=submission_status(submission),

@@ -4,37 +4,26 @@ Each calls the same domain function as the API inside the same unit of work, so 
 the commit; an expected refusal becomes a redirect back with an alert code, never an error page.
 """
 
-from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Path
 from fastapi.responses import RedirectResponse
-from sqlalchemy.orm import Session
 
 from grader.api.deps import SessionDep
 from grader.api.routes.assignments import AssignmentId
 from grader.api.routes.batches import BatchId
 from grader.api.routes.submissions import SubmissionId
 from grader.dashboard.deps import CheckedForm
-from grader.models import RegradeBatch
-from grader.services.courses import Conflict, PassbackUnavailable, resend_passback
+from grader.errors import Conflict, NotRetryable, PassbackUnavailable
+from grader.services.batch_states import BatchAction
+from grader.services.courses import resend_passback
 from grader.services.grade import load_run
-from grader.services.queueing import NotRetryable, requeue_run
-from grader.services.regrade import (
-    RegradeRequest,
-    Scope,
-    cancel_batch,
-    load_batch,
-    publish_batch,
-    rollback_batch,
-    start_batch,
-)
+from grader.services.queueing import requeue_run
+from grader.services.regrade import RegradeRequest, Scope, act_on_batch, load_batch, start_batch
 
 router = APIRouter()
 RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{1,32}$", description="a grading run of the course")]
-BATCH_ACTIONS: dict[str, tuple[Callable[[Session, str], RegradeBatch], str]] = {
-    "cancel": (cancel_batch, "cancelled"), "publish": (publish_batch, "published"),
-    "rollback": (rollback_batch, "rolled-back")}
+BATCH_NOTICES = {BatchAction.CANCEL: "cancelled", BatchAction.PUBLISH: "published", BatchAction.ROLLBACK: "rolled-back"}
 
 
 def _back(path: str, **flash: str) -> RedirectResponse:
@@ -56,15 +45,13 @@ def regrade(assignment_id: AssignmentId, viewer: CheckedForm, session: SessionDe
 
 
 @router.post("/batches/{batch_id}/{action}", summary="Cancel, publish or roll back a batch")
-def batch_action(batch_id: BatchId, action: Literal["cancel", "publish", "rollback"], viewer: CheckedForm,
-                 session: SessionDep) -> RedirectResponse:
+def batch_action(batch_id: BatchId, action: BatchAction, viewer: CheckedForm, session: SessionDep) -> RedirectResponse:
     viewer.principal.require_course(load_batch(session, batch_id).course)
-    act, notice = BATCH_ACTIONS[action]
     try:
-        act(session, batch_id)
+        act_on_batch(session, batch_id, action)
     except Conflict:
         return _back(f"/dashboard/batches/{batch_id}", error="batch-conflict")
-    return _back(f"/dashboard/batches/{batch_id}", done=notice)
+    return _back(f"/dashboard/batches/{batch_id}", done=BATCH_NOTICES[action])
 
 
 @router.post("/runs/{run_id}/retry", summary="Queue a run that ended in error again")

@@ -12,7 +12,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from grader.api.errors import domain_status
 from grader.dashboard import actions, auth, pages
 from grader.dashboard.deps import LoginRequired
 from grader.dashboard.render import render
@@ -58,7 +57,7 @@ class SecurityHeaders:
 
 def _error_status(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, GraderError):
-        return domain_status(exc)[0], str(exc)
+        return exc.http_status, exc.detail
     if isinstance(exc, RequestValidationError):
         return 422, "The address or the form has a value that is not valid here."
     if isinstance(exc, HTTPException):

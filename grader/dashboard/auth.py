@@ -20,8 +20,9 @@ from grader.dashboard.session import (
     set_login_csrf_cookie,
     set_session_cookie,
 )
+from grader.errors import Forbidden, Unauthenticated
 from grader.models import TokenRole
-from grader.services.tokens import Forbidden, Unauthenticated, authenticate
+from grader.services.tokens import authenticate
 
 router = APIRouter()
 UNKNOWN_TOKEN = "That token is unknown or has been revoked. Check it, or ask for a new one with `grader tokens create`."

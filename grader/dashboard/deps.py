@@ -8,8 +8,9 @@ from fastapi import Depends, Form, Request
 
 from grader.api.deps import SessionDep, SettingsDep
 from grader.dashboard.session import SESSION_COOKIE, SessionData, csrf_ok, decode_session, safe_next
+from grader.errors import Forbidden
 from grader.models import ApiToken, TokenRole
-from grader.services.tokens import Forbidden, Principal
+from grader.services.tokens import Principal
 
 
 class LoginRequired(Exception):
@@ -43,7 +44,7 @@ def _login_location(request: Request) -> str:
 def _live(session: SessionDep, data: SessionData) -> Principal | None:
     """The session's token, only while it exists, is not revoked, and is still an instructor token of the course."""
     row = session.get(ApiToken, data.token_id)
-    if row is None or row.revoked_at is not None or row.role != TokenRole.INSTRUCTOR.value:
+    if row is None or row.revoked_at is not None or row.role != TokenRole.INSTRUCTOR:
         return None
     if row.course_id != data.course:
         return None

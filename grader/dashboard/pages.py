@@ -21,10 +21,10 @@ from grader.dashboard.views import (
     assignment_lines,
     item_lines,
     recent_batches,
-    running_batch,
     student_lines,
 )
 from grader.models import RegradeBatch
+from grader.services.queries import unfinished_batch
 from grader.services.regrade import batch_view, load_batch
 from grader.services.scores import assignment_stats, gradebook_csv, student_scores
 
@@ -63,7 +63,7 @@ def assignment(request: Request, assignment_id: AssignmentId, viewer: SignedIn, 
                              descending=order == "desc", query=q, flagged=flagged)
     context = {"viewer": viewer, "assignment": assignment_id, "stats": stats, "items": item_lines(stats),
                "chart": histogram(stats.histogram, students=stats.students), "students": students,
-               "state": state, "running": running_batch(session, course=viewer.course, assignment=assignment_id),
+               "state": state, "running": unfinished_batch(session, course=viewer.course, assignment=assignment_id),
                "batches": recent_batches(session, course=viewer.course, assignment=assignment_id)}
     return render(request, "assignment.html", context)
 

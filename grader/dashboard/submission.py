@@ -12,7 +12,7 @@ from grader.dashboard.charts import Sparkline, sparkline
 from grader.dashboard.code import CodeListing, code_listing
 from grader.models import GradingRun, RunStatus, Submission
 from grader.notebooks.stored import cells_from_store
-from grader.services.courses import read_submission
+from grader.services.courses import submission_record
 from grader.services.tokens import Principal
 
 STUDENT_HISTORY_LIMIT = 50
@@ -45,7 +45,7 @@ def _siblings(session: Session, submission: Submission) -> list[SiblingSubmissio
     """The student's submissions of this assignment in the course, newest first, with their current score."""
     rows = session.execute(
         select(Submission.id, Submission.created_at, GradingRun.status, GradingRun.score)
-        .outerjoin(GradingRun, (GradingRun.submission_id == Submission.id) & GradingRun.is_current)
+        .outerjoin(GradingRun, (GradingRun.submission_id == Submission.id) & GradingRun.holds_current_score)
         .where(Submission.course == submission.course, Submission.assignment == submission.assignment,
                Submission.student == submission.student)
         .order_by(Submission.created_at.desc(), Submission.id.desc()).limit(STUDENT_HISTORY_LIMIT)).all()
@@ -54,18 +54,19 @@ def _siblings(session: Session, submission: Submission) -> list[SiblingSubmissio
 
 
 def submission_page(session: Session, *, principal: Principal, submission_id: str, max_bytes: int) -> SubmissionPage:
-    record = read_submission(session, principal=principal, submission_id=submission_id)
+    record = submission_record(session, principal=principal, submission_id=submission_id)
     submission = record.submission
     view = instructor_view(submission, record.passbacks)
     by_id = {run.id: run for run in view.runs}
     shown = by_id.get(view.current_run_id or "") or (view.runs[-1] if view.runs else None)
     bundle = load_assignment(submission.assignment)
     graded = [(run.id, run.score) for run in view.runs
-              if run.status == RunStatus.GRADED.value and run.score is not None]
+              if run.status == RunStatus.GRADED and run.score is not None]
     return SubmissionPage(
         view=view, shown=shown, runs_newest_first=list(reversed(view.runs)),
         code=code_listing(submission.content, submission.filename, bundle, max_bytes=max_bytes,
                           cells=cells_from_store(submission.parsed_cells)),
-        history=sparkline(graded, max_score=bundle.rubric.max_score),  # type: ignore[arg-type]
+        history=sparkline(graded, max_score=max((run.max_score or 0.0 for run in view.runs
+                                                 if run.status == RunStatus.GRADED), default=bundle.rubric.max_score)),  # type: ignore[arg-type]
         siblings=_siblings(session, submission),
         can_resend=bool(view.callback_url) and view.current_run_id is not None)

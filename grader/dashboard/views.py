@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from grader.models import GradingRun, RegradeBatch, RunStatus, Submission
-from grader.services.regrade import UNFINISHED
+from grader.services.batch_states import BatchState, batch_state
+from grader.services.queries import newest_runs, unfinished_runs
 from grader.services.scores import (
     AssignmentStats,
     AssignmentSummary,
@@ -96,16 +97,9 @@ def item_lines(stats: AssignmentStats) -> ItemRates:
 
 
 def _errors_by_student(session: Session, course: str, assignment: str) -> dict[str, int]:
-    """Per student, the submissions whose newest run (previews aside) ended `error`."""
-    newest = (select(Submission.student.label("student"), GradingRun.status.label("status"),
-                     func.row_number().over(partition_by=GradingRun.submission_id,
-                                            order_by=(GradingRun.queued_at.desc(), GradingRun.id.desc()))
-                     .label("rank"))
-              .join(Submission, Submission.id == GradingRun.submission_id)
-              .where(Submission.course == course, Submission.assignment == assignment,
-                     GradingRun.preview.is_(False)).subquery())
-    rows = session.execute(select(newest.c.student, func.count())
-                           .where(newest.c.rank == 1, newest.c.status == RunStatus.ERROR.value)
+    """Per student, the submissions whose newest run (previews and cancelled runs aside) ended `error`."""
+    newest = newest_runs(Submission.course == course, Submission.assignment == assignment)
+    rows = session.execute(select(newest.c.student, func.count()).where(newest.c.status == RunStatus.ERROR)
                            .group_by(newest.c.student)).all()
     return {student: count for student, count in rows}
 
@@ -130,14 +124,17 @@ def student_lines(session: Session, *, course: str, assignment: str, sort: SortK
     return _sorted(lines, sort, descending)
 
 
-def running_batch(session: Session, *, course: str, assignment: str) -> str | None:
-    """The id of the course's unfinished batch of the assignment, which blocks a new one."""
-    return session.scalar(select(RegradeBatch.id).where(
-        RegradeBatch.assignment == assignment, RegradeBatch.course == course, RegradeBatch.cancelled_at.is_(None),
-        exists().where(GradingRun.batch_id == RegradeBatch.id, GradingRun.status.in_(UNFINISHED))).limit(1))
+@dataclass(frozen=True)
+class RecentBatch:
+    """A line of "Recent regrades": the batch and its state, labelled as the batch page labels it."""
+
+    batch: RegradeBatch
+    state: BatchState
 
 
-def recent_batches(session: Session, *, course: str, assignment: str) -> list[RegradeBatch]:
-    return list(session.scalars(select(RegradeBatch).where(RegradeBatch.assignment == assignment,
-                                                           RegradeBatch.course == course)
-                                .order_by(RegradeBatch.created_at.desc()).limit(RECENT_BATCHES)))
+def recent_batches(session: Session, *, course: str, assignment: str) -> list[RecentBatch]:
+    batches = session.scalars(select(RegradeBatch).where(RegradeBatch.assignment == assignment,
+                                                         RegradeBatch.course == course)
+                              .order_by(RegradeBatch.created_at.desc()).limit(RECENT_BATCHES))
+    return [RecentBatch(batch, batch_state(batch, unfinished_runs=unfinished_runs(session, batch.id)))
+            for batch in batches]

@@ -1,10 +1,11 @@
 """Declarative base with constraint naming conventions, so migrations name things predictably."""
 
+import enum
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -31,3 +32,10 @@ def utcnow() -> datetime:
 def new_id() -> str:
     """Opaque string ids: safe to show to LMSs and stable across databases."""
     return uuid.uuid4().hex
+
+
+def stored_enum(kind: type[enum.StrEnum], length: int = 16) -> Enum:
+    """A status column: the enum's values stored as plain strings (no native database enum to migrate), and a
+    value outside the enum refused on write and on read instead of travelling as a bare string."""
+    return Enum(kind, native_enum=False, create_constraint=False, length=length, validate_strings=True,
+                values_callable=lambda members: [member.value for member in members])

@@ -4,20 +4,31 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, and_, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grader.models.base import Base, new_id, utcnow
+from grader.models.base import Base, new_id, stored_enum, utcnow
 from grader.models.submission import Submission
 
 
 class RunStatus(enum.StrEnum):
-    """Lifecycle of a run; stored as strings."""
+    """Lifecycle of a run; stored as strings. `cancelled`: its regrade batch was cancelled before a worker took it
+    (not an error: nothing went wrong, and it says nothing about the submission)."""
 
     QUEUED = "queued"
     RUNNING = "running"
     GRADED = "graded"
     ERROR = "error"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED
+
+
+UNFINISHED: tuple[RunStatus, ...] = (RunStatus.QUEUED, RunStatus.RUNNING)
+FINISHED: tuple[RunStatus, ...] = tuple(status for status in RunStatus if status not in UNFINISHED)
 
 
 class GradingRun(Base):
@@ -34,7 +45,7 @@ class GradingRun(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     rubric_version: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED.value, index=True)
+    status: Mapped[RunStatus] = mapped_column(stored_enum(RunStatus), default=RunStatus.QUEUED, index=True)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
     score: Mapped[float | None] = mapped_column(Float, default=None)
     max_score: Mapped[float | None] = mapped_column(Float, default=None)
@@ -62,6 +73,28 @@ class GradingRun(Base):
     items: Mapped[list["ItemResult"]] = relationship(
         back_populates="run", order_by="ItemResult.position", cascade="all, delete-orphan"
     )
+
+    @hybrid_property
+    def holds_current_score(self) -> bool:
+        """The current graded run: the one score of its submission that is shown, exported and passed back.
+        The same test in Python and in SQL (`select(...).where(GradingRun.holds_current_score)`)."""
+        return self.is_current and self.status == RunStatus.GRADED
+
+    @holds_current_score.inplace.expression
+    @classmethod
+    def _holds_current_score_sql(cls) -> ColumnElement[bool]:
+        return and_(cls.is_current, cls.status == RunStatus.GRADED)
+
+    @hybrid_property
+    def tells_status(self) -> bool:
+        """A run the submission's status is read from: a preview is not the student's yet, and a run cancelled
+        before it started says nothing about the submission."""
+        return not self.preview and self.status != RunStatus.CANCELLED
+
+    @tells_status.inplace.expression
+    @classmethod
+    def _tells_status_sql(cls) -> ColumnElement[bool]:
+        return and_(cls.preview.is_(False), cls.status != RunStatus.CANCELLED)
 
 
 class ItemResult(Base):

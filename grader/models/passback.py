@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grader.models.base import Base, new_id, utcnow
+from grader.models.base import Base, new_id, stored_enum, utcnow
 
 
 class PassbackStatus(enum.StrEnum):
@@ -18,6 +18,15 @@ class PassbackStatus(enum.StrEnum):
     SUPERSEDED = "superseded"
 
 
+class PassbackReason(enum.StrEnum):
+    """Why a delivery was written: a result stored, a batch published or rolled back, or staff asked again."""
+
+    GRADED = "graded"
+    REGRADED = "regraded"
+    ROLLED_BACK = "rolled_back"
+    RESEND = "resend"
+
+
 class Passback(Base):
     """One signed callback: the body is fixed when the result is stored, so every retry sends the same bytes."""
 
@@ -27,10 +36,10 @@ class Passback(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("grading_runs.id", ondelete="CASCADE"), index=True)
-    reason: Mapped[str] = mapped_column(String(16), default="graded")
+    reason: Mapped[PassbackReason] = mapped_column(stored_enum(PassbackReason), default=PassbackReason.GRADED)
     callback_url: Mapped[str] = mapped_column(String(2048))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default=PassbackStatus.PENDING.value)
+    status: Mapped[PassbackStatus] = mapped_column(stored_enum(PassbackStatus), default=PassbackStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -55,7 +55,7 @@ def accept_submission(session: Session, upload: Upload, *, max_bytes: int) -> tu
         content=upload.content, sha256=hashlib.sha256(upload.content).hexdigest(), size_bytes=len(upload.content),
         external_id=upload.external_id, course=upload.course, parsed_cells=stored_cells(cells),
     )
-    run = GradingRun(submission=submission, rubric_version=bundle.rubric.version, status=RunStatus.QUEUED.value)
+    run = GradingRun(submission=submission, rubric_version=bundle.rubric.version, status=RunStatus.QUEUED)
     session.add_all([submission, run])
     session.flush()
     return submission, run

@@ -11,12 +11,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from grader.errors import NotFound
 from grader.logs import log_event
-from grader.models import GradingRun, RunStatus, Submission
+from grader.models import FINISHED, GradingRun, RunStatus, Submission
 from grader.models.base import utcnow
 from grader.notebooks.cells import StudentCell
 from grader.notebooks.stored import cells_from_store
 from grader.services.evaluate import Evaluation
-from grader.services.grade import FINISHED, record_evaluation, record_failure
+from grader.services.grade import record_evaluation, record_failure
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,8 @@ def _claimable(run_id: str, token: str, now: datetime) -> ColumnElement[bool]:
     """Queued, or running under a lease that expired or that this very message (a Celery retry) holds."""
     lease_over = or_(GradingRun.lease_expires_at.is_(None), GradingRun.lease_expires_at < now)
     held_by_me = GradingRun.claim_token == token
-    running = and_(GradingRun.status == RunStatus.RUNNING.value, or_(lease_over, held_by_me))
-    return and_(GradingRun.id == run_id, or_(GradingRun.status == RunStatus.QUEUED.value, running))
+    running = and_(GradingRun.status == RunStatus.RUNNING, or_(lease_over, held_by_me))
+    return and_(GradingRun.id == run_id, or_(GradingRun.status == RunStatus.QUEUED, running))
 
 
 def claim_run(session: Session, run_id: str, *, worker: str, token: str, lease_s: float, max_attempts: int,
@@ -57,7 +57,7 @@ def claim_run(session: Session, run_id: str, *, worker: str, token: str, lease_s
     claimable = _claimable(run_id, token, now)
     taken = session.execute(
         update(GradingRun).where(claimable, GradingRun.attempt < max_attempts)
-        .values(status=RunStatus.RUNNING.value, attempt=GradingRun.attempt + 1, started_at=now, worker=worker[:255],
+        .values(status=RunStatus.RUNNING, attempt=GradingRun.attempt + 1, started_at=now, worker=worker[:255],
                 claim_token=token, lease_expires_at=now + timedelta(seconds=lease_s))
         .returning(GradingRun.attempt, GradingRun.submission_id)
         .execution_options(synchronize_session=False)).first()
@@ -67,7 +67,7 @@ def claim_run(session: Session, run_id: str, *, worker: str, token: str, lease_s
     run = _fresh(session, run_id)
     exhausted = session.execute(
         update(GradingRun).where(claimable, GradingRun.attempt >= max_attempts)
-        .values(status=RunStatus.ERROR.value, finished_at=now, lease_expires_at=None, claim_token=None,
+        .values(status=RunStatus.ERROR, finished_at=now, lease_expires_at=None, claim_token=None,
                 error=f"gave up after {max_attempts} attempts: the workers grading it were lost or kept failing")
         .execution_options(synchronize_session=False))
     reason = "exhausted" if exhausted.rowcount == 1 else run.status  # type: ignore[attr-defined]
@@ -90,7 +90,7 @@ def record_claimed(session: Session, claim: Claim, evaluation: Evaluation, *, ru
                                  .with_for_update()).one()
     owned = session.execute(
         update(GradingRun)
-        .where(GradingRun.id == claim.run_id, GradingRun.status == RunStatus.RUNNING.value,
+        .where(GradingRun.id == claim.run_id, GradingRun.status == RunStatus.RUNNING,
                GradingRun.attempt == claim.attempt)
         .values(lease_expires_at=None, claim_token=None)
         .execution_options(synchronize_session=False))

@@ -10,26 +10,29 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grader.assignments.bundle import load_assignment
-from grader.errors import GraderError, NotFound, Rejected
+from grader.errors import Conflict, Forbidden, NotFound, PassbackUnavailable, Rejected
 from grader.logs import log_event
-from grader.models import Course, CourseAssignment, GradingRun, Passback, RunStatus, Submission, TokenRole
+from grader.models import (
+    UNFINISHED,
+    Course,
+    CourseAssignment,
+    GradingRun,
+    Passback,
+    PassbackReason,
+    RunStatus,
+    Submission,
+    TokenRole,
+)
 from grader.services.accept import Upload
 from grader.services.callback_guard import CallbackPolicy, check_callback_host
 from grader.services.outbox import new_passback, passbacks_of, supersede_pending
+from grader.services.queries import current_graded_run
 from grader.services.queueing import accept_and_queue, queue_run, request_passback
-from grader.services.tokens import Forbidden, Principal
+from grader.services.tokens import Principal
 
 COURSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_ASSIGNMENTS = ("layers",)
 logger = logging.getLogger(__name__)
-
-
-class Conflict(GraderError):
-    """The request contradicts what is stored (an idempotency key reused for something else, say): 409."""
-
-
-class PassbackUnavailable(Conflict):
-    """Nothing to send: the submission has no callback_url or no graded result yet (409)."""
 
 
 @dataclass(frozen=True)
@@ -146,10 +149,10 @@ def regrade_submission(session: Session, *, course: str, submission_id: str) -> 
     """Queue a new run under today's rubric; one already waiting or running is returned instead of a second."""
     submission = get_course_submission(session, course=course, submission_id=submission_id)
     for run in submission.runs:
-        if run.status in (RunStatus.QUEUED.value, RunStatus.RUNNING.value):
+        if run.status in UNFINISHED:
             return run
     bundle = load_assignment(submission.assignment)
-    run = GradingRun(submission=submission, rubric_version=bundle.rubric.version, status=RunStatus.QUEUED.value)
+    run = GradingRun(submission=submission, rubric_version=bundle.rubric.version, status=RunStatus.QUEUED)
     session.add(run)
     session.flush()
     queue_run(session, run)
@@ -166,11 +169,11 @@ def resend_passback(session: Session, *, course: str | None, submission_id: str,
     submission = get_course_submission(session, course=course, submission_id=submission_id)
     if not submission.callback_url:
         raise PassbackUnavailable("this submission has no callback_url to send its score to")
-    run = next((run for run in submission.runs if run.is_current and run.status == RunStatus.GRADED.value), None)
+    run = current_graded_run(submission)
     if run is None:
         raise PassbackUnavailable("this submission has no graded result yet; it is sent when grading ends")
     supersede_pending(session, submission.id)
-    row = new_passback(session, submission, run, "resend")
+    row = new_passback(session, submission, run, PassbackReason.RESEND)
     if dispatch:
         request_passback(session, run)
     return row
@@ -184,7 +187,7 @@ class SubmissionRecord:
     passbacks: list[Passback]
 
 
-def read_submission(session: Session, *, principal: Principal, submission_id: str) -> SubmissionRecord:
+def submission_record(session: Session, *, principal: Principal, submission_id: str) -> SubmissionRecord:
     """An LMS token reads its course's submissions (a rotated token still reads what the old one posted)."""
     submission = get_course_submission(session, course=principal.course, submission_id=submission_id)
     staff = principal.role == TokenRole.INSTRUCTOR

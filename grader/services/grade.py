@@ -1,24 +1,18 @@
-"""Grading a stored run: load it, skip it if done, evaluate, and store the results with the status."""
+"""Storing a run's outcome: its items, score, status and current pointer, or its failure, in the caller's transaction.
 
-import socket
+The claim that must precede it (grader.services.claim) is the only way a run is taken, in a worker and in-process.
+"""
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
-from grader.assignments.bundle import load_assignment
 from grader.errors import NotFound
 from grader.models import GradingRun, ItemResult, RunStatus
 from grader.models.base import utcnow
-from grader.notebooks.stored import cells_from_store
-from grader.sandbox.job import SandboxLimits
-from grader.sandbox.runner import SandboxRunner
 from grader.scoring.score import Score
 from grader.services.evaluate import Evaluation
 from grader.services.outbox import record_passback
 from grader.services.regrade_summary import score_changed
-from grader.services.settle import evaluate_settled
-
-FINISHED = (RunStatus.GRADED.value, RunStatus.ERROR.value)
 
 
 def load_run(session: Session, run_id: str) -> GradingRun:
@@ -26,13 +20,6 @@ def load_run(session: Session, run_id: str) -> GradingRun:
     if run is None:
         raise NotFound(f"no grading run {run_id}")
     return run
-
-
-def mark_running(run: GradingRun, *, worker: str | None = None) -> None:
-    run.status = RunStatus.RUNNING.value
-    run.started_at = utcnow()
-    run.attempt += 1
-    run.worker = worker or socket.gethostname()
 
 
 def record_evaluation(session: Session, run: GradingRun, evaluation: Evaluation) -> None:
@@ -48,7 +35,7 @@ def record_evaluation(session: Session, run: GradingRun, evaluation: Evaluation)
     run.integrity_flags = evaluation.flags
     run.sandbox_usage = dict(evaluation.usage)
     run.output = evaluation.output[:200_000]
-    run.status = RunStatus.GRADED.value
+    run.status = RunStatus.GRADED
     run.finished_at = utcnow()
     if not run.preview:
         make_current(session, run)
@@ -82,24 +69,7 @@ def make_current(session: Session, run: GradingRun) -> None:
 
 def record_failure(session: Session, run: GradingRun, reason: str) -> None:
     """An internal failure: the run ends `error` with the cause visible to staff, never a student score."""
-    run.status = RunStatus.ERROR.value
+    run.status = RunStatus.ERROR
     run.error = reason[:4000]
     run.finished_at = utcnow()
     session.flush()
-
-
-def grade_run(session: Session, run_id: str, runner: SandboxRunner, limits: SandboxLimits, *,
-              max_bytes: int, worker: str | None = None) -> GradingRun:
-    """Evaluate a queued or stale run and store it; a finished run is returned untouched."""
-    run = load_run(session, run_id)
-    if run.status in FINISHED:
-        return run
-    mark_running(run, worker=worker)
-    bundle = load_assignment(run.submission.assignment)
-    run.rubric_version = bundle.rubric.version
-    submission = run.submission
-    evaluation = evaluate_settled(bundle, submission.content, submission.filename, runner, limits,
-                                  max_bytes=max_bytes, cells=cells_from_store(submission.parsed_cells))
-    record_evaluation(session, run, evaluation)
-    session.flush()
-    return run

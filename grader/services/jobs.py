@@ -1,7 +1,8 @@
 """The units of work a worker runs for one message: each composes claim, evaluation and storage, so the
 Celery task stays a one-line call and the same code can be driven by tests without a broker."""
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,10 +11,11 @@ from grader.assignments.bundle import load_assignment
 from grader.config import Settings
 from grader.db import session_scope
 from grader.errors import GraderError, NotFound
+from grader.models.base import new_id
 from grader.sandbox.runner import SandboxRunner, limits_from_settings
 from grader.services.claim import claim_run, fail_run, log_graded, record_claimed
-from grader.services.passback import PassbackDelivery, deliver_passback
-from grader.services.queueing import Dispatcher, dispatching_scope, request_passback
+from grader.services.passback import PassbackDelivery, pass_back_current_result
+from grader.services.queueing import Dispatch, Dispatcher, dispatching_scope, request_passback
 from grader.services.settle import evaluate_settled
 from grader.services.sweep import SweepReport, sweep_stale_runs
 
@@ -59,6 +61,28 @@ def grade_queued_run(context: JobContext, run_id: str, *, worker: str, token: st
     return True
 
 
+def relay_later(messages: Sequence[Dispatch]) -> None:
+    """In-process grading has no broker: a result's outbox rows stay pending and the passback relay sends them."""
+
+
+def in_process_context(settings: Settings, factory: sessionmaker[Session], runner: SandboxRunner) -> JobContext:
+    """The worker's context for grading inside this process (`grader grade`, tests): no broker, one runner."""
+    return JobContext(settings=settings, factory=factory, runner=lambda: runner, dispatch=relay_later)
+
+
+def grade_in_process(context: JobContext, run_id: str, *, worker: str | None = None) -> bool:
+    """The worker's path (claim under a lease, evaluate outside any transaction, record) without a broker.
+
+    No Celery retry follows here, so whatever stops the evaluation (a sandbox that cannot start, a bug, Ctrl-C)
+    ends the run `error` with its cause before it is raised: a run is never left queued or running without a result.
+    """
+    try:
+        return grade_queued_run(context, run_id, worker=worker or socket.gethostname(), token=new_id())
+    except BaseException as exc:
+        give_up_run(context, run_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
 def give_up_run(context: JobContext, run_id: str, reason: str) -> bool:
     """After the last retry, or on a bug: the run ends `error` with the cause, visible and retryable by hand."""
     with session_scope(context.factory) as session:
@@ -73,4 +97,4 @@ def sweep(context: JobContext) -> SweepReport:
 
 def passback(context: JobContext, run_id: str) -> PassbackDelivery:
     with session_scope(context.factory) as session:
-        return deliver_passback(session, run_id)
+        return pass_back_current_result(session, run_id)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from grader.config import Settings
 from grader.logs import log_event
-from grader.models import GradingRun, Passback, PassbackStatus, RunStatus, Submission
+from grader.models import GradingRun, Passback, PassbackReason, PassbackStatus, RunStatus, Submission
 from grader.models.base import new_id, utcnow
 from grader.services.callback_guard import CallbackPolicy, CallbackRefused, PinnedTransport
 from grader.services.results import ItemView, student_items
@@ -98,11 +98,11 @@ def _body(delivery_id: str, submission: Submission, run: GradingRun) -> str:
     return body.model_dump_json()
 
 
-def new_passback(session: Session, submission: Submission, run: GradingRun, reason: str) -> Passback:
+def new_passback(session: Session, submission: Submission, run: GradingRun, reason: PassbackReason) -> Passback:
     delivery_id = new_id()
     row = Passback(id=delivery_id, submission_id=submission.id, run_id=run.id, reason=reason,
                    callback_url=submission.callback_url or "", body=_body(delivery_id, submission, run),
-                   status=PassbackStatus.PENDING.value, attempts=0, next_attempt_at=utcnow())
+                   status=PassbackStatus.PENDING, attempts=0, next_attempt_at=utcnow())
     session.add(row)
     session.flush()
     log_event(logger, "passback_recorded", delivery_id=row.id, submission_id=submission.id, run_id=run.id,
@@ -113,16 +113,16 @@ def new_passback(session: Session, submission: Submission, run: GradingRun, reas
 def record_passback(session: Session, run: GradingRun) -> Passback | None:
     """Called where a result is stored, in that transaction: the score and its outbox row commit together."""
     submission = run.submission
-    if not submission.callback_url or run.status != RunStatus.GRADED.value:
+    if not submission.callback_url or run.status != RunStatus.GRADED:
         return None
-    return new_passback(session, submission, run, "graded")
+    return new_passback(session, submission, run, PassbackReason.GRADED)
 
 
 def supersede_pending(session: Session, submission_id: str) -> None:
     """Pending deliveries of a submission that a newer one replaces are never sent."""
     session.execute(update(Passback).where(Passback.submission_id == submission_id,
-                                           Passback.status == PassbackStatus.PENDING.value)
-                    .values(status=PassbackStatus.SUPERSEDED.value, next_attempt_at=None))
+                                           Passback.status == PassbackStatus.PENDING)
+                    .values(status=PassbackStatus.SUPERSEDED, next_attempt_at=None))
 
 
 def passbacks_of(session: Session, submission_id: str) -> list[Passback]:
@@ -168,12 +168,12 @@ def _settle(courier: Courier, row: Passback, answer: _Answer, now: datetime) -> 
     row.last_status_code = code
     row.last_error = error
     if error is None:
-        row.status, row.delivered_at, row.next_attempt_at = PassbackStatus.DELIVERED.value, now, None
+        row.status, row.delivered_at, row.next_attempt_at = PassbackStatus.DELIVERED, now, None
         return
     if retryable and row.attempts < courier.max_attempts:
         row.next_attempt_at = now + timedelta(seconds=_retry_delay_s(courier, row.attempts))
         return
-    row.status, row.next_attempt_at = PassbackStatus.FAILED.value, None
+    row.status, row.next_attempt_at = PassbackStatus.FAILED, None
     row.last_error = (f"gave up after {row.attempts} attempts: {error}" if retryable
                       else f"{error}; not retried (fix the callback and resend by hand)")
 
@@ -186,8 +186,8 @@ def _outcome(row: Passback) -> PassbackOutcome:
 def _deliver_locked(session: Session, row: Passback, courier: Courier, now: datetime) -> PassbackOutcome:
     """Send one pending row that this transaction holds; a result that is no longer current is never sent."""
     run = session.get(GradingRun, row.run_id)
-    if run is None or not run.is_current or run.status != RunStatus.GRADED.value:
-        row.status, row.next_attempt_at = PassbackStatus.SUPERSEDED.value, None
+    if run is None or not run.holds_current_score:
+        row.status, row.next_attempt_at = PassbackStatus.SUPERSEDED, None
     else:
         _settle(courier, row, _post(courier, row), now)
     session.flush()
@@ -199,7 +199,7 @@ def _deliver_locked(session: Session, row: Passback, courier: Courier, now: date
 
 def _pending_rows(session: Session, condition: ColumnElement[bool], limit: int) -> list[Passback]:
     """Pending rows this transaction locks; rows another deliverer holds are skipped, never sent twice at once."""
-    query = (select(Passback).where(Passback.status == PassbackStatus.PENDING.value, condition)
+    query = (select(Passback).where(Passback.status == PassbackStatus.PENDING, condition)
              .order_by(Passback.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
     return list(session.scalars(query))
 

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from grader.config import get_settings
 from grader.logs import log_event
-from grader.models import RunStatus
 from grader.services.grade import load_run
 from grader.services.outbox import Courier, courier_from_settings, deliver_run_passbacks
 
@@ -24,10 +23,10 @@ class PassbackDelivery:
     reason: str
 
 
-def deliver_passback(session: Session, run_id: str) -> PassbackDelivery:
+def pass_back_current_result(session: Session, run_id: str) -> PassbackDelivery:
     """Only the current graded run of a submission is ever passed back; anything else is skipped and said so."""
     run = load_run(session, run_id)
-    if run.status != RunStatus.GRADED.value or not run.is_current:
+    if not run.holds_current_score:
         log_event(logger, "passback_skipped", run_id=run_id, status=run.status, current=run.is_current)
         return PassbackDelivery(run_id, False, "not the current graded run")
     outcomes = deliver_run_passbacks(session, run_id, courier=_courier())

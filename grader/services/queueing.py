@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from grader.db import session_scope
-from grader.errors import GraderError
+from grader.errors import NotRetryable
 from grader.logs import log_event
 from grader.models import GradingRun, RunStatus, Submission
 from grader.models.base import utcnow
@@ -33,10 +33,6 @@ class Dispatcher(Protocol):
     """Sends messages to the broker; the transport (Celery) provides it, the domain never imports it."""
 
     def __call__(self, messages: Sequence[Dispatch]) -> None: ...
-
-
-class NotRetryable(GraderError):
-    """Only a run that ended `error` is re-queued by hand; anything else is running or already graded."""
 
 
 def _pending(session: Session) -> list[Dispatch]:
@@ -69,7 +65,7 @@ def dispatching_scope(factory: sessionmaker[Session], dispatch: Dispatcher) -> I
 def accept_and_queue(session: Session, upload: Upload, *, max_bytes: int) -> tuple[Submission, GradingRun]:
     """Accept an upload and queue its run; a repeated LMS upload that is already queued is not sent twice."""
     submission, run = accept_submission(session, upload, max_bytes=max_bytes)
-    if run.status == RunStatus.QUEUED.value and run.dispatched_at is None:
+    if run.status == RunStatus.QUEUED and run.dispatched_at is None:
         queue_run(session, run)
         session.flush()
         log_event(logger, "run_queued", run_id=run.id, submission_id=submission.id)
@@ -79,10 +75,10 @@ def accept_and_queue(session: Session, upload: Upload, *, max_bytes: int) -> tup
 def requeue_run(session: Session, run_id: str) -> GradingRun:
     """Staff re-queue an errored run by hand, with a fresh attempt budget."""
     run = load_run(session, run_id)
-    if run.status != RunStatus.ERROR.value:
+    if run.status != RunStatus.ERROR:
         raise NotRetryable(f"run {run_id} is {run.status}; only a run that ended `error` can be re-queued")
     log_event(logger, "run_requeued", run_id=run.id, previous_attempts=run.attempt)
-    run.status = RunStatus.QUEUED.value
+    run.status = RunStatus.QUEUED
     run.error = None
     run.finished_at = None
     run.attempt = 0

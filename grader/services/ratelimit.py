@@ -1,7 +1,6 @@
 """Per-token submission rate limits: a token bucket in Redis, shared by every API process, or in memory."""
 
 import logging
-import math
 import threading
 import time
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from typing import Protocol
 import redis
 
 from grader.config import Settings
-from grader.errors import GraderError
+from grader.errors import RateLimited
 from grader.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -31,14 +30,6 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return tostring(wait)
 """
-
-
-class RateLimited(GraderError):
-    """Too many submissions from one token (429); `retry_after_s` says when the next one is allowed."""
-
-    def __init__(self, retry_after_s: float) -> None:
-        self.retry_after_s = max(1, math.ceil(retry_after_s))
-        super().__init__(f"too many submissions from this token; retry in {self.retry_after_s} s")
 
 
 @dataclass(frozen=True)

@@ -2,33 +2,36 @@
 
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
 from grader.assignments.bundle import load_assignment
-from grader.errors import NotFound
+from grader.errors import Conflict, NotFound
 from grader.logs import log_event
-from grader.models import CourseAssignment, GradingRun, RegradeBatch, RunStatus, Submission
+from grader.models import UNFINISHED, CourseAssignment, GradingRun, PassbackReason, RegradeBatch, RunStatus, Submission
 from grader.models.base import utcnow
-from grader.services.courses import Conflict, require_assignment
+from grader.services.batch_states import (
+    TRANSITIONS,
+    BatchAction,
+    BatchState,
+    Refusal,
+    allowed_actions,
+    batch_state,
+)
+from grader.services.courses import require_assignment
 from grader.services.grade import make_current
 from grader.services.outbox import new_passback, supersede_pending
+from grader.services.queries import current_run, newest_runs, unfinished_batch, unfinished_runs
 from grader.services.queueing import queue_run, request_passback
-from grader.services.regrade_summary import (
-    CANCELLED_REASON,
-    BatchProgress,
-    BatchSummary,
-    batch_progress,
-    finish_if_ended,
-)
+from grader.services.regrade_summary import BatchProgress, BatchSummary, batch_progress, compute_summary
 
 logger = logging.getLogger(__name__)
-UNFINISHED = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 
 
 class Scope(enum.StrEnum):
@@ -61,7 +64,9 @@ class RegradeRequest:
 
 
 class BatchView(BaseModel):
-    """A batch as staff see it: request, derived progress, state, and the change summary once it has ended."""
+    """A batch as staff see it: request, derived progress, its state and the actions the transition table allows
+    from it, and the change summary once it has ended. `state` and `publication` are the older two-field view
+    of `phase` (running, done or cancelled; preview, published or rolled back)."""
 
     id: str
     assignment: str
@@ -70,6 +75,8 @@ class BatchView(BaseModel):
     scope: str
     filters: dict[str, Any]
     preview: bool
+    phase: BatchState
+    actions: list[BatchAction]
     state: str
     publication: str
     progress: BatchProgress
@@ -89,22 +96,13 @@ class _Candidate:
     newest_status: str
 
 
-def _a_result() -> ColumnElement[bool]:
-    """Runs that say how a submission was graded: not previews, not runs cancelled before they started."""
-    return and_(GradingRun.preview.is_(False), or_(GradingRun.error.is_(None), GradingRun.error != CANCELLED_REASON))
-
-
 def _candidates(session: Session, request: RegradeRequest) -> list[_Candidate]:
     """Submissions the filters keep, with their current result and the status of their newest run."""
-    newest = (select(GradingRun.submission_id.label("sid"), GradingRun.status.label("status"),
-                     func.row_number().over(partition_by=GradingRun.submission_id,
-                                            order_by=(GradingRun.queued_at.desc(), GradingRun.id.desc()))
-                     .label("rank")).join(Submission, Submission.id == GradingRun.submission_id)
-              .where(Submission.assignment == request.assignment, _a_result()).subquery())
-    current = and_(GradingRun.submission_id == Submission.id, GradingRun.is_current)
+    newest = newest_runs(Submission.assignment == request.assignment)
+    current = and_(GradingRun.submission_id == Submission.id, GradingRun.holds_current_score)
     query = (select(Submission.id, Submission.student, Submission.created_at, GradingRun.id, GradingRun.score,
                     GradingRun.max_score, newest.c.status)
-             .outerjoin(GradingRun, current).join(newest, and_(newest.c.sid == Submission.id, newest.c.rank == 1))
+             .outerjoin(GradingRun, current).join(newest, newest.c.submission_id == Submission.id)
              .where(Submission.assignment == request.assignment)
              .order_by(Submission.student, Submission.created_at, Submission.id))
     if request.course is not None:
@@ -134,7 +132,7 @@ def _wanted(candidate: _Candidate, only: OnlyStatus | None) -> bool:
     if candidate.newest_status in UNFINISHED:
         return False
     if only == OnlyStatus.ERROR:
-        return candidate.newest_status == RunStatus.ERROR.value
+        return candidate.newest_status == RunStatus.ERROR
     if only == OnlyStatus.FAILED:
         return candidate.score is not None and candidate.score < (candidate.max_score or 0.0)
     return True
@@ -147,17 +145,13 @@ def _refuse_overlap(session: Session, request: RegradeRequest) -> None:
         session.execute(select(CourseAssignment).where(CourseAssignment.course_id == request.course,
                                                        CourseAssignment.assignment == request.assignment)
                         .with_for_update())
-    overlapping = (true() if request.course is None
-                   else or_(RegradeBatch.course.is_(None), RegradeBatch.course == request.course))
-    running = session.scalar(select(RegradeBatch.id).where(
-        RegradeBatch.assignment == request.assignment, overlapping, RegradeBatch.cancelled_at.is_(None),
-        exists().where(GradingRun.batch_id == RegradeBatch.id, GradingRun.status.in_(UNFINISHED))).limit(1))
+    running = unfinished_batch(session, assignment=request.assignment, course=request.course)
     if running is not None:
-        raise Conflict(f"regrade batch {running} of {request.assignment} is still running; wait or cancel it")
+        raise Conflict(f"regrade batch {running.id} of {request.assignment} is still running; wait or cancel it")
 
 
 def _filters(request: RegradeRequest) -> dict[str, Any]:
-    return {"only_status": request.only_status.value if request.only_status else None,
+    return {"only_status": request.only_status,
             "since": request.since.isoformat() if request.since else None, "students": list(request.students)}
 
 
@@ -169,14 +163,14 @@ def start_batch(session: Session, request: RegradeRequest) -> RegradeBatch:
     _refuse_overlap(session, request)
     now = utcnow()
     batch = RegradeBatch(assignment=bundle.name, course=request.course, rubric_version=bundle.rubric.version,
-                         scope=request.scope.value, filters=_filters(request), preview=request.preview,
+                         scope=request.scope, filters=_filters(request), preview=request.preview,
                          requested_by=request.requested_by[:255], created_at=now,
                          published_at=None if request.preview else now)
     session.add(batch)
     session.flush()
     selected = [c for c in _in_scope(_candidates(session, request), request.scope) if _wanted(c, request.only_status)]
     runs = [GradingRun(submission_id=c.submission_id, rubric_version=bundle.rubric.version, batch_id=batch.id,
-                       preview=request.preview, replaces_run_id=c.current_run, status=RunStatus.QUEUED.value,
+                       preview=request.preview, replaces_run_id=c.current_run, status=RunStatus.QUEUED,
                        queued_at=now) for c in selected]
     session.add_all(runs)
     session.flush()
@@ -197,51 +191,70 @@ def load_batch(session: Session, batch_id: str, *, lock: bool = False) -> Regrad
 
 
 def batch_view(session: Session, batch: RegradeBatch) -> BatchView:
-    """Progress from the runs; the first view after the last run finished stores the change summary."""
+    """Progress from the runs, the state from the transition table's point of view, and the change summary once
+    the batch has ended. A read: the summary the sweeper has not stored yet is computed, never stored here."""
     progress = batch_progress(session, batch.id)
-    finish_if_ended(session, batch, progress, utcnow())
-    ended = not (progress.queued or progress.running)
-    state = "running" if not ended else "cancelled" if batch.cancelled_at else "done"
+    state = batch_state(batch, unfinished_runs=progress.queued + progress.running)
+    summary = None
+    if state not in (BatchState.RUNNING, BatchState.CANCELLING):
+        summary = (BatchSummary.model_validate(batch.summary) if batch.summary is not None
+                   else compute_summary(session, batch))
+    legacy = ("running" if state in (BatchState.RUNNING, BatchState.CANCELLING)
+              else "cancelled" if batch.cancelled_at else "done")
     publication = ("rolled_back" if batch.rolled_back_at else "published" if batch.published_at else "preview")
-    summary = BatchSummary.model_validate(batch.summary) if batch.summary is not None else None
     return BatchView(id=batch.id, assignment=batch.assignment, course=batch.course,
                      rubric_version=batch.rubric_version, scope=batch.scope, filters=dict(batch.filters),
-                     preview=batch.preview, state=state, publication=publication, progress=progress,
-                     created_at=batch.created_at, finished_at=batch.finished_at, summary=summary)
+                     preview=batch.preview, phase=state, actions=allowed_actions(state), state=legacy,
+                     publication=publication, progress=progress, created_at=batch.created_at,
+                     finished_at=batch.finished_at, summary=summary)
 
 
-def cancel_batch(session: Session, batch_id: str) -> RegradeBatch:
-    """Queued runs end `error` (claims and the sweeper skip them); runs already taken finish normally."""
+def act_on_batch(session: Session, batch_id: str, action: BatchAction) -> RegradeBatch:
+    """The one door for cancel, publish and rollback: the batch is locked, its state read, and the action done
+    only if the transition table allows it from there; otherwise a Conflict says why, and nothing changes."""
     batch = load_batch(session, batch_id, lock=True)
-    now = utcnow()
-    batch.cancelled_at = batch.cancelled_at or now
-    session.execute(update(GradingRun).where(GradingRun.batch_id == batch.id,
-                                             GradingRun.status == RunStatus.QUEUED.value)
-                    .values(status=RunStatus.ERROR.value, error=CANCELLED_REASON, finished_at=now)
-                    .execution_options(synchronize_session=False))
+    state = batch_state(batch, unfinished_runs=unfinished_runs(session, batch.id))
+    outcome = TRANSITIONS[state][action]
+    if isinstance(outcome, Refusal):
+        raise Conflict(f"batch {batch.id} {outcome.reason}")
+    EFFECTS[action](session, batch)
     session.flush()
-    log_event(logger, "regrade_cancelled", batch_id=batch.id)
+    log_event(logger, f"regrade_{action}", batch_id=batch.id, was=state, to=outcome.to)
     return batch
 
 
-def _require_ended(session: Session, batch: RegradeBatch, action: str) -> None:
-    unfinished = session.scalar(select(func.count()).select_from(GradingRun).where(
-        GradingRun.batch_id == batch.id, GradingRun.status.in_(UNFINISHED))) or 0
-    if unfinished:
-        raise Conflict(f"batch {batch.id} still has {unfinished} runs to grade; {action} it once it has ended")
+def cancel_batch(session: Session, batch_id: str) -> RegradeBatch:
+    return act_on_batch(session, batch_id, BatchAction.CANCEL)
 
 
-def _switch(session: Session, submission_id: str, to: GradingRun | None, reason: str) -> None:
-    """Point the submission at `to` (or at nothing) and pass the score back when it differs from the old one."""
-    previous = session.scalar(select(GradingRun).where(GradingRun.submission_id == submission_id,
-                                                       GradingRun.is_current).with_for_update())
+def publish_batch(session: Session, batch_id: str) -> RegradeBatch:
+    return act_on_batch(session, batch_id, BatchAction.PUBLISH)
+
+
+def rollback_batch(session: Session, batch_id: str) -> RegradeBatch:
+    return act_on_batch(session, batch_id, BatchAction.ROLLBACK)
+
+
+def _cancel(session: Session, batch: RegradeBatch) -> None:
+    """Queued runs end `cancelled` (claims and the sweeper skip them); runs already taken finish normally."""
+    now = utcnow()
+    batch.cancelled_at = now
+    session.execute(update(GradingRun).where(GradingRun.batch_id == batch.id, GradingRun.status == RunStatus.QUEUED)
+                    .values(status=RunStatus.CANCELLED, finished_at=now)
+                    .execution_options(synchronize_session=False))
+
+
+def _switch(session: Session, submission_id: str, to: GradingRun | None, reason: PassbackReason) -> None:
+    """Point the submission at `to` (or at nothing) and pass the result back when it differs from the old one
+    (a score, or its maximum: 90 of 90 and 90 of 95 are different grades)."""
+    previous = current_run(session, submission_id, lock=True)
     if to is None:
         if previous is not None:
             previous.is_current = False
         return
     make_current(session, to)
     session.flush()
-    if previous is None or previous.score != to.score:
+    if previous is None or (previous.score, previous.max_score) != (to.score, to.max_score):
         supersede_pending(session, submission_id)
         if to.submission.callback_url:
             new_passback(session, to.submission, to, reason)
@@ -253,33 +266,26 @@ def _batch_runs(session: Session, batch_id: str, condition: ColumnElement[bool])
                                 .order_by(GradingRun.id)))
 
 
-def publish_batch(session: Session, batch_id: str) -> RegradeBatch:
-    """A preview's graded runs become current; each changed score is passed back, after commit, in one dispatch."""
-    batch = load_batch(session, batch_id, lock=True)
-    if batch.published_at is not None or batch.rolled_back_at is not None:
-        raise Conflict(f"batch {batch.id} is already published")
-    _require_ended(session, batch, "publish")
-    for run in _batch_runs(session, batch.id, GradingRun.status == RunStatus.GRADED.value):
-        current = session.scalar(select(GradingRun.id).where(GradingRun.submission_id == run.submission_id,
-                                                             GradingRun.is_current))
-        run.replaces_run_id = current
-        _switch(session, run.submission_id, run, "regraded")
+def _publish(session: Session, batch: RegradeBatch) -> None:
+    """The batch's graded runs become current (again, after a rollback); each changed result is passed back,
+    after commit, in one dispatch."""
+    for run in _batch_runs(session, batch.id, GradingRun.status == RunStatus.GRADED):
+        replaced = current_run(session, run.submission_id)
+        if replaced is not None and replaced.id == run.id:
+            continue
+        run.replaces_run_id = replaced.id if replaced else None
+        _switch(session, run.submission_id, run, PassbackReason.REGRADED)
     batch.published_at = utcnow()
-    session.flush()
-    log_event(logger, "regrade_published", batch_id=batch.id)
-    return batch
+    batch.rolled_back_at = None
 
 
-def rollback_batch(session: Session, batch_id: str) -> RegradeBatch:
+def _rollback(session: Session, batch: RegradeBatch) -> None:
     """The batch's runs that are current give way to the runs they replaced; every run stays stored."""
-    batch = load_batch(session, batch_id, lock=True)
-    if batch.published_at is None or batch.rolled_back_at is not None:
-        raise Conflict(f"batch {batch.id} is not published, so there is nothing to roll back")
-    _require_ended(session, batch, "roll back")
     for run in _batch_runs(session, batch.id, GradingRun.is_current.is_(True)):
         previous = session.get(GradingRun, run.replaces_run_id) if run.replaces_run_id else None
-        _switch(session, run.submission_id, previous, "rolled_back")
+        _switch(session, run.submission_id, previous, PassbackReason.ROLLED_BACK)
     batch.rolled_back_at = utcnow()
-    session.flush()
-    log_event(logger, "regrade_rolled_back", batch_id=batch.id)
-    return batch
+
+
+EFFECTS: dict[BatchAction, Callable[[Session, RegradeBatch], None]] = {
+    BatchAction.CANCEL: _cancel, BatchAction.PUBLISH: _publish, BatchAction.ROLLBACK: _rollback}

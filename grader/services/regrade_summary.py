@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session, aliased
 
 from grader.models import GradingRun, ItemResult, RegradeBatch, RunStatus, Submission
 
-CANCELLED_REASON = "cancelled with its regrade batch before a worker took it"
 LARGEST_CHANGES = 10
 
 
@@ -61,9 +60,11 @@ class BatchProgress(BaseModel):
 
 
 def score_changed(session: Session, run: GradingRun) -> bool:
-    """A regraded score is passed back only when it differs from the result it replaces."""
+    """A regraded result is passed back only when it differs from the one it replaces: its score, or its maximum
+    (the rubric's maximum changed, so the same points are another grade)."""
     previous = session.get(GradingRun, run.replaces_run_id) if run.replaces_run_id else None
-    return previous is None or previous.status != RunStatus.GRADED.value or previous.score != run.score
+    return (previous is None or previous.status != RunStatus.GRADED
+            or (previous.score, previous.max_score) != (run.score, run.max_score))
 
 
 def batch_progress(session: Session, batch_id: str) -> BatchProgress:
@@ -71,18 +72,15 @@ def batch_progress(session: Session, batch_id: str) -> BatchProgress:
     by_status: dict[str, int] = dict(session.execute(
         select(GradingRun.status, func.count()).where(GradingRun.batch_id == batch_id)
         .group_by(GradingRun.status)).all())
-    cancelled = session.scalar(select(func.count()).select_from(GradingRun).where(
-        GradingRun.batch_id == batch_id, GradingRun.status == RunStatus.ERROR.value,
-        GradingRun.error == CANCELLED_REASON)) or 0
     old = aliased(GradingRun)
     changed = session.scalar(
         select(func.count()).select_from(GradingRun).outerjoin(old, old.id == GradingRun.replaces_run_id)
-        .where(GradingRun.batch_id == batch_id, GradingRun.status == RunStatus.GRADED.value,
+        .where(GradingRun.batch_id == batch_id, GradingRun.status == RunStatus.GRADED,
                or_(old.id.is_(None), old.score.is_(None), old.score != GradingRun.score))) or 0
-    graded, errored = by_status.get(RunStatus.GRADED.value, 0), by_status.get(RunStatus.ERROR.value, 0)
-    return BatchProgress(total=sum(by_status.values()), queued=by_status.get(RunStatus.QUEUED.value, 0),
-                         running=by_status.get(RunStatus.RUNNING.value, 0), done=graded + errored - cancelled,
-                         failed=errored - cancelled, cancelled=cancelled, changed=changed)
+    count = {status: by_status.get(status, 0) for status in RunStatus}
+    return BatchProgress(total=sum(count.values()), queued=count[RunStatus.QUEUED], running=count[RunStatus.RUNNING],
+                         done=count[RunStatus.GRADED] + count[RunStatus.ERROR], failed=count[RunStatus.ERROR],
+                         cancelled=count[RunStatus.CANCELLED], changed=changed)
 
 
 def _pairs(session: Session, batch_id: str) -> list[tuple[str, str, str, float | None, str | None, float | None]]:
@@ -92,7 +90,7 @@ def _pairs(session: Session, batch_id: str) -> list[tuple[str, str, str, float |
         select(GradingRun.submission_id, Submission.student, GradingRun.id, GradingRun.score, old.id, old.score)
         .join(Submission, Submission.id == GradingRun.submission_id)
         .outerjoin(old, old.id == GradingRun.replaces_run_id)
-        .where(GradingRun.batch_id == batch_id, GradingRun.status == RunStatus.GRADED.value)
+        .where(GradingRun.batch_id == batch_id, GradingRun.status == RunStatus.GRADED)
         .order_by(GradingRun.id)).all()
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
@@ -149,7 +147,7 @@ def compute_summary(session: Session, batch: RegradeBatch) -> BatchSummary:
 
 
 def finish_if_ended(session: Session, batch: RegradeBatch, progress: BatchProgress, now: datetime) -> None:
-    """The first reader to see every run finished stores the summary; later readers serve the stored one."""
+    """Store the summary of a batch whose runs have all finished (the sweeper does; reads only compute it)."""
     if progress.queued or progress.running or batch.summary is not None:
         return
     batch.summary = compute_summary(session, batch).model_dump(mode="json")

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from grader.models import GradingRun, Submission
+from grader.models import GradingRun, RunStatus, Submission
 
 SANDBOX_KEYS = ("wall_s", "cpu_s", "max_rss_mib", "killed")
 
@@ -41,7 +41,7 @@ def result_document(submission: Submission, run: GradingRun) -> dict[str, Any]:
     return {
         "submission_id": submission.id,
         "assignment": submission.assignment,
-        "status": "graded" if run.status == "graded" else "error",
+        "status": "graded" if run.status == RunStatus.GRADED else "error",
         "score": run.score or 0,
         "max_score": run.max_score or 0,
         "tests": [item.model_dump() for item in student_items(run)],

@@ -4,6 +4,7 @@ import csv
 import io
 import statistics
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -12,8 +13,9 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from grader.assignments.bundle import load_assignment
-from grader.models import GradingRun, ItemResult, RunStatus, Submission
+from grader.models import GradingRun, ItemResult, Submission
 from grader.services.courses import course_assignments, require_assignment
+from grader.services.queries import newest_runs
 
 HISTOGRAM_BINS = 10
 ScorePolicy = Literal["latest", "best"]
@@ -56,14 +58,20 @@ class AssignmentDetail(AssignmentSummary):
 
 
 class ScoreRow(BaseModel):
-    """One student: latest and best graded scores, how many submissions, and every integrity flag raised."""
+    """One student: latest and best graded scores, how many submissions, and every integrity flag raised.
+
+    Each score comes with the maximum of the run that produced it, never today's rubric's: during a preview of
+    a rubric worth 95, a result graded out of 90 is still out of 90.
+    """
 
     student: str
     submissions: int
     graded: int
     latest_score: float | None
     best_score: float | None
-    max_score: float
+    max_score: float = Field(description="the maximum of the latest score's run (the current rubric's when "
+                                         "nothing is graded yet)")
+    best_max_score: float = Field(description="the maximum of the best score's run")
     latest_submission_id: str
     latest_submitted_at: datetime
     flags: list[str]
@@ -92,7 +100,10 @@ class AssignmentStats(BaseModel):
 
     assignment: str
     students: int
-    max_score: float
+    max_score: float = Field(description="the maximum of the runs these scores come from (the largest, if a "
+                                         "regrade left several); the current rubric's when nothing is graded")
+    max_scores: list[float] = Field(description="every maximum among those runs, ascending: one, unless some "
+                                                "students were graded under a rubric worth another total")
     mean: float | None
     median: float | None
     histogram: list[HistogramBin] = Field(description="equal-width bins over [0, max_score], the last one closed")
@@ -100,14 +111,10 @@ class AssignmentStats(BaseModel):
 
 
 def _counts(session: Session, course: str, assignment: str) -> tuple[StatusCounts, int, int]:
-    """Statuses of each submission's newest run (a preview run changes nothing yet), plus the totals."""
-    newest = (select(GradingRun.status.label("status"), func.row_number().over(
-        partition_by=GradingRun.submission_id, order_by=(GradingRun.queued_at.desc(), GradingRun.id.desc()))
-        .label("rank")).join(Submission, Submission.id == GradingRun.submission_id)
-        .where(Submission.course == course, Submission.assignment == assignment,
-               GradingRun.preview.is_(False)).subquery())
-    by_status: dict[str, int] = dict(session.execute(select(newest.c.status, func.count()).where(newest.c.rank == 1)
-                                     .group_by(newest.c.status)).all())
+    """Statuses of each submission's newest run (a preview or cancelled run changes nothing), plus the totals."""
+    newest = newest_runs(Submission.course == course, Submission.assignment == assignment)
+    by_status: dict[str, int] = dict(session.execute(select(newest.c.status, func.count())
+                                                     .group_by(newest.c.status)).all())
     totals = session.execute(select(func.count(Submission.id), func.count(func.distinct(Submission.student)))
                              .where(Submission.course == course, Submission.assignment == assignment)).one()
     return StatusCounts(**{key: by_status.get(key, 0) for key in StatusCounts.model_fields}), totals[0], totals[1]
@@ -133,31 +140,49 @@ def assignment_detail(session: Session, *, course: str, assignment: str) -> Assi
 
 
 def _graded_join() -> ColumnElement[bool]:
-    return and_(GradingRun.submission_id == Submission.id, GradingRun.is_current,
-                GradingRun.status == RunStatus.GRADED.value)
+    return and_(GradingRun.submission_id == Submission.id, GradingRun.holds_current_score)
 
 
 def student_scores(session: Session, *, course: str, assignment: str) -> list[ScoreRow]:
     """One row per student who submitted, ordered by student id; blobs are never loaded."""
     require_assignment(session, course, assignment)
-    max_score = load_assignment(assignment).rubric.max_score
+    rubric_max = load_assignment(assignment).rubric.max_score
     rows = session.execute(
-        select(Submission.id, Submission.student, Submission.created_at, GradingRun.score, GradingRun.integrity_flags)
+        select(Submission.id, Submission.student, Submission.created_at, GradingRun.score, GradingRun.max_score,
+               GradingRun.integrity_flags)
         .outerjoin(GradingRun, _graded_join())
         .where(Submission.course == course, Submission.assignment == assignment)
         .order_by(Submission.student, Submission.created_at, Submission.id)).all()
-    by_student: dict[str, list[tuple[str, datetime, float | None, list[str] | None]]] = defaultdict(list)
-    for submission_id, student, created_at, score, flags in rows:
-        by_student[student].append((submission_id, created_at, score, flags))
-    result = []
-    for student, subs in by_student.items():
-        scores = [score for _, _, score, _ in subs if score is not None]
-        flags = sorted({flag for *_, run_flags in subs for flag in (run_flags or [])})
-        latest_graded = next((score for _, _, score, _ in reversed(subs) if score is not None), None)
-        result.append(ScoreRow(student=student, submissions=len(subs), graded=len(scores), latest_score=latest_graded,
-                               best_score=max(scores) if scores else None, max_score=max_score,
-                               latest_submission_id=subs[-1][0], latest_submitted_at=subs[-1][1], flags=flags))
-    return result
+    by_student: dict[str, list[_Scored]] = defaultdict(list)
+    for submission_id, student, created_at, score, top, flags in rows:
+        by_student[student].append(_Scored(submission_id, created_at, score, top, flags or []))
+    return [_score_row(student, subs, rubric_max) for student, subs in by_student.items()]
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """A submission of a student with its current graded run's score and maximum (None: nothing graded)."""
+
+    submission_id: str
+    created_at: datetime
+    score: float | None
+    max_score: float | None
+    flags: list[str]
+
+
+def _score_row(student: str, subs: list[_Scored], rubric_max: float) -> ScoreRow:
+    graded = [sub for sub in subs if sub.score is not None]
+    latest = graded[-1] if graded else None
+    best = max(reversed(graded), key=lambda sub: sub.score or 0.0) if graded else None
+    return ScoreRow(student=student, submissions=len(subs), graded=len(graded),
+                    latest_score=latest.score if latest else None, best_score=best.score if best else None,
+                    max_score=_top(latest, rubric_max), best_max_score=_top(best, rubric_max),
+                    latest_submission_id=subs[-1].submission_id, latest_submitted_at=subs[-1].created_at,
+                    flags=sorted({flag for sub in subs for flag in sub.flags}))
+
+
+def _top(scored: _Scored | None, rubric_max: float) -> float:
+    return scored.max_score if scored is not None and scored.max_score is not None else rubric_max
 
 
 CSV_HEADER = ("student_id", "score", "max_score")
@@ -166,8 +191,8 @@ FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 def gradebook_rows(rows: list[ScoreRow], policy: ScorePolicy) -> list[tuple[str, str, str]]:
     """(student id, score, max) for a gradebook import; a student with nothing graded yet has an empty score."""
-    picked = [(row.student, row.latest_score if policy == "latest" else row.best_score, row.max_score)
-              for row in rows]
+    picked = [(row.student, row.latest_score, row.max_score) if policy == "latest"
+              else (row.student, row.best_score, row.best_max_score) for row in rows]
     return [(inert_cell(student), "" if score is None else f"{score:g}", f"{top:g}") for student, score, top in picked]
 
 
@@ -196,18 +221,21 @@ def _histogram(scores: list[float], max_score: float) -> list[HistogramBin]:
 
 def _latest_graded_runs(course: str, assignment: str) -> object:
     """Each student's latest graded submission's current run: the population of the statistics."""
-    ranked = (select(GradingRun.id.label("run_id"), GradingRun.score.label("score"), func.row_number().over(
+    ranked = (select(GradingRun.id.label("run_id"), GradingRun.score.label("score"),
+                     GradingRun.max_score.label("max_score"), func.row_number().over(
         partition_by=Submission.student, order_by=(Submission.created_at.desc(), Submission.id.desc())).label("rank"))
         .join(GradingRun, _graded_join())
         .where(Submission.course == course, Submission.assignment == assignment).subquery())
-    return select(ranked.c.run_id, ranked.c.score).where(ranked.c.rank == 1).subquery()
+    return select(ranked.c.run_id, ranked.c.score, ranked.c.max_score).where(ranked.c.rank == 1).subquery()
 
 
 def assignment_stats(session: Session, *, course: str, assignment: str) -> AssignmentStats:
     require_assignment(session, course, assignment)
     rubric = load_assignment(assignment).rubric
     latest = _latest_graded_runs(course, assignment)
-    scores = [float(score or 0) for score in session.scalars(select(latest.c.score))]  # type: ignore[attr-defined]
+    population = session.execute(select(latest.c.score, latest.c.max_score)).all()  # type: ignore[attr-defined]
+    scores = [float(score or 0) for score, _ in population]
+    maxima = sorted({float(top) for _, top in population if top is not None}) or [rubric.max_score]
     per_item = {item_id: (graded, passed or 0) for item_id, graded, passed in session.execute(
         select(ItemResult.item_id, func.count(), func.sum(case((ItemResult.status == "passed", 1), else_=0)))
         .where(ItemResult.run_id.in_(select(latest.c.run_id)))  # type: ignore[attr-defined]
@@ -217,7 +245,7 @@ def assignment_stats(session: Session, *, course: str, assignment: str) -> Assig
         graded, passed = per_item.get(item.id, (0, 0))
         items.append(ItemStats(id=item.id, name=item.name, points=item.points, visibility=item.visibility,
                                graded=graded, passed=int(passed), pass_rate=passed / graded if graded else None))
-    return AssignmentStats(assignment=assignment, students=len(scores), max_score=rubric.max_score,
+    return AssignmentStats(assignment=assignment, students=len(scores), max_score=maxima[-1], max_scores=maxima,
                            mean=statistics.fmean(scores) if scores else None,
                            median=statistics.median(scores) if scores else None,
-                           histogram=_histogram(scores, rubric.max_score), items=items)
+                           histogram=_histogram(scores, maxima[-1]), items=items)

@@ -37,11 +37,11 @@ def _locked(session: Session, condition: ColumnElement[bool]) -> list[GradingRun
 def _abandoned_runs(session: Session, now: datetime, cutoff: datetime) -> list[GradingRun]:
     """Running past the lease: the worker died or lost its database; its late result would be refused.
 
-    A run without a lease was started in-process (`grader grade`) on this database; it gets the same bound.
+    A run without a lease (started in-process before in-process grading took a lease too) gets the same bound.
     """
     expired = or_(GradingRun.lease_expires_at < now,
                   and_(GradingRun.lease_expires_at.is_(None), GradingRun.started_at < cutoff))
-    return _locked(session, and_(GradingRun.status == RunStatus.RUNNING.value, expired))
+    return _locked(session, and_(GradingRun.status == RunStatus.RUNNING, expired))
 
 
 def _due_again(run: GradingRun, now: datetime, lease_s: float) -> bool:
@@ -62,7 +62,7 @@ def _lost_runs(session: Session, now: datetime, cutoff: datetime, lease_s: float
     for a whole lease (the broker came back empty, or no worker is up), every overdue run is re-sent.
     """
     sent = func.coalesce(GradingRun.dispatched_at, GradingRun.queued_at)
-    overdue = and_(GradingRun.status == RunStatus.QUEUED.value, sent < cutoff)
+    overdue = and_(GradingRun.status == RunStatus.QUEUED, sent < cutoff)
     if not session.scalar(select(exists().where(GradingRun.started_at >= cutoff))):
         return [run for run in _locked(session, overdue) if _due_again(run, now, lease_s)]
     passed = session.scalar(select(func.max(GradingRun.dispatched_at))
@@ -77,7 +77,7 @@ def sweep_stale_runs(session: Session, *, lease_s: float, now: datetime | None =
     lost = _lost_runs(session, now, cutoff, lease_s)
     abandoned = _abandoned_runs(session, now, cutoff)
     for run in abandoned:
-        run.status = RunStatus.QUEUED.value
+        run.status = RunStatus.QUEUED
         run.lease_expires_at = None
         run.claim_token = None
     for run in lost + abandoned:

@@ -8,21 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from grader.errors import GraderError, NotFound
+from grader.errors import Forbidden, NotFound, Unauthenticated
 from grader.logs import log_event
 from grader.models import ApiToken, Course, TokenRole
 from grader.models.base import utcnow
 
 TOKEN_PREFIX = "tg_"
 logger = logging.getLogger(__name__)
-
-
-class Unauthenticated(GraderError):
-    """No bearer token, or one that is unknown or revoked (401)."""
-
-
-class Forbidden(GraderError):
-    """A valid token acting outside its role or its course (403)."""
 
 
 @dataclass(frozen=True)
@@ -35,8 +27,8 @@ class Principal:
 
     def require(self, *roles: TokenRole) -> "Principal":
         if self.role not in roles:
-            wanted = " or ".join(role.value for role in roles)
-            raise Forbidden(f"this needs a token with role {wanted}; this token has role {self.role.value}")
+            wanted = " or ".join(roles)
+            raise Forbidden(f"this needs a token with role {wanted}; this token has role {self.role}")
         return self
 
     def require_course(self, course: str | None) -> None:
@@ -63,10 +55,10 @@ def create_token(session: Session, *, course: str, role: TokenRole, label: str =
     if session.get(Course, course) is None:
         raise NotFound(f"no course {course!r}; register it with `grader courses create {course}`")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(course_id=course, role=role.value, token_sha256=token_digest(raw), label=label[:255])
+    row = ApiToken(course_id=course, role=role, token_sha256=token_digest(raw), label=label[:255])
     session.add(row)
     session.flush()
-    log_event(logger, "token_created", token_id=row.id, course=course, role=role.value)
+    log_event(logger, "token_created", token_id=row.id, course=course, role=role)
     return IssuedToken(id=row.id, course=course, role=role, token=raw)
 
 
@@ -90,4 +82,4 @@ def authenticate(session: Session, token: str | None) -> Principal:
     row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
     if row is None or row.revoked_at is not None:
         raise Unauthenticated("unknown or revoked token")
-    return Principal(token_id=row.id, course=row.course_id, role=TokenRole(row.role))
+    return Principal(token_id=row.id, course=row.course_id, role=row.role)

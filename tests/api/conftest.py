@@ -21,9 +21,9 @@ from grader.migrate import upgrade
 from grader.models import TokenRole
 from grader.runtime_context import session_factory
 from grader.sandbox.job import SandboxLimits
-from grader.sandbox.runner import SandboxRunner
+from grader.sandbox.runner import SandboxRunner, limits_from_settings
 from grader.services.courses import create_course
-from grader.services.grade import grade_run
+from grader.services.jobs import grade_in_process, in_process_context
 from grader.services.queueing import Dispatch
 from grader.services.ratelimit import Buckets, MemoryBuckets
 from grader.services.tokens import create_token
@@ -139,5 +139,5 @@ def submit(client: TestClient | httpx.Client, token: str, *, external_id: str | 
 
 def grade_now(factory: sessionmaker[Session], run_id: str, runner: SandboxRunner, limits: SandboxLimits) -> None:
     """Grade a queued run in-process with the real sandbox, as a worker would, storing it in one transaction."""
-    with session_scope(factory) as session:
-        grade_run(session, run_id, runner, limits, max_bytes=MAX_BYTES, worker="test")
+    assert limits == limits_from_settings(Settings()), "the worker's path reads its limits from the settings"
+    grade_in_process(in_process_context(Settings(), factory, runner), run_id, worker="test")

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from grader.cli import app
 from grader.config import Settings, get_settings
 from grader.db import session_scope
-from grader.errors import NotFound
+from grader.errors import NotFound, Unauthenticated
 from grader.models import ApiToken, CourseAssignment, TokenRole
 from grader.runtime_context import session_factory
-from grader.services.tokens import Unauthenticated, authenticate, create_token
+from grader.services.tokens import authenticate, create_token
 from tests.api.conftest import api_settings
 
 

@@ -11,13 +11,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from grader.assignments.bundle import load_assignment
 from grader.db import session_scope
 from grader.models import Passback
 from grader.models.base import utcnow
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
-from grader.services.grade import grade_run
+from grader.services.claim import claim_run, record_claimed
 from grader.services.outbox import Courier, PassbackOutcome, deliver_due_passbacks, deliver_run_passbacks
+from grader.services.settle import evaluate_settled
 from tests.api.conftest import PASSBACK_SECRET, ApiWorld, build_world, grade_now, migrated_database, submit
 
 CALLBACK = "https://lms.example/api/grades"
@@ -85,12 +87,18 @@ def test_the_result_and_its_outbox_row_commit_together(world: ApiWorld, runner: 
     with_callback = submit(world.client, world.tokens["lms"], callback_url=CALLBACK).json()["id"]
     without = submit(world.client, world.tokens["lms"]).json()["id"]
     first, second = (m.run_id for m in world.dispatcher.messages)
+    with session_scope(world.factory) as session:
+        claim = claim_run(session, first, worker="w", token="t", lease_s=600, max_attempts=3)
+    assert claim is not None
+    bundle = load_assignment("layers")
+    evaluation = evaluate_settled(bundle, claim.content, claim.filename, runner, limits, max_bytes=512 * 1024)
     with pytest.raises(RuntimeError), session_scope(world.factory) as session:
-        grade_run(session, first, runner, limits, max_bytes=512 * 1024)
+        record_claimed(session, claim, evaluation, rubric_version=bundle.rubric.version)
         assert session.scalars(select(Passback)).first() is not None
         raise RuntimeError("the storing transaction fails after the result was written")
     assert _rows(world.factory, with_callback) == []
-    grade_now(world.factory, first, runner, limits)
+    with session_scope(world.factory) as session:
+        assert record_claimed(session, claim, evaluation, rubric_version=bundle.rubric.version) is not None
     grade_now(world.factory, second, runner, limits)
     rows = _rows(world.factory, with_callback)
     assert [(row.status, row.run_id, row.callback_url) for row in rows] == [("pending", first, CALLBACK)]

@@ -111,6 +111,6 @@ def test_unknown_assignment_is_404_everywhere(classroom: ApiWorld) -> None:
 def test_gradebook_csv_never_carries_a_formula(student: str, cell: str) -> None:
     """A student id an LMS sends is text in the export: a spreadsheet opening the CSV must not evaluate it."""
     row = ScoreRow(student=student, submissions=1, graded=1, latest_score=90, best_score=90, max_score=90,
-                   latest_submission_id="s", latest_submitted_at=datetime.now(UTC), flags=[])
+                   best_max_score=90, latest_submission_id="s", latest_submitted_at=datetime.now(UTC), flags=[])
     rows = list(csv.reader(io.StringIO(gradebook_csv([row], "latest"))))
     assert rows == [["student_id", "score", "max_score"], [cell, "90", "90"]]

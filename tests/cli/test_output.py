@@ -11,6 +11,7 @@ from rich.console import Console
 
 from grader.cli_output import literal, print_result, printable
 from grader.cli_regrade import _show
+from grader.services.batch_states import BatchState
 from grader.services.regrade import BatchView
 from grader.services.regrade_summary import BatchProgress, BatchSummary, ItemFlips, ScoreChange
 
@@ -54,7 +55,8 @@ def _batch(hostile: str) -> BatchView:
                                                         old_score=None, new_score=90, delta=90)],
                            items=[ItemFlips(id="i", name=hostile, flipped=1, now_passed=1, no_longer_passed=0)])
     return BatchView(id=hostile, assignment=hostile, course=hostile, rubric_version=hostile, scope="latest",
-                     filters={}, preview=True, state=hostile, publication=hostile, progress=progress,
+                     filters={}, preview=True, phase=next(iter(BatchState)), actions=[], state=hostile,
+                     publication=hostile, progress=progress,
                      created_at=datetime.now(UTC), finished_at=datetime.now(UTC), summary=summary)
 
 

@@ -1,5 +1,7 @@
 """Regrade from the dashboard: start a batch, follow it, see what changed, publish; retry and resend."""
 
+import re
+
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import ApiWorld
@@ -106,3 +108,33 @@ def test_resend_passback(browser: TestClient, world: ApiWorld, seeded: Seeded) -
     refused = browser.post(f"/dashboard/submissions/{hostile}/passback", data={"csrf_token": csrf_of(page)},
                            follow_redirects=False)
     assert refused.headers["location"] == f"/dashboard/submissions/{hostile}?error=no-passback"
+
+
+def _recent(browser: TestClient) -> dict[str, tuple[str, str]]:
+    """batch id -> (state attribute, the line's text) of "Recent regrades"."""
+    page = browser.get("/dashboard/assignments/layers").text
+    lines = re.findall(r'<li data-batch="([0-9a-f]+)" data-state="([a-z_]+)">(.*?)</li>', page)
+    return {batch: (state, re.sub(r"<[^>]+>", "", text)) for batch, state, text in lines}
+
+
+def test_recent_regrades_label_each_batch_by_its_state(browser: TestClient, seeded: Seeded) -> None:
+    """A rolled-back preview is labelled rolled back, not preview; a refused action is an alert, not a change."""
+    location = _regrade(browser, scope="latest", preview="on")
+    batch_id = location.rsplit("/", 1)[1]
+    assert _recent(browser)[batch_id][0] == "running"
+    seeded.room.grade_batch(batch_id)
+    assert _recent(browser)[batch_id][0] == "preview"
+    for action, state in (("publish", "published"), ("rollback", "rolled_back")):
+        page = browser.get(location).text
+        done = browser.post(f"{location}/{action}", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
+        assert done.status_code == 303 and "done=" in done.headers["location"]
+        assert _recent(browser)[batch_id][0] == state
+    label = _recent(browser)[batch_id][1]
+    assert "rolled back" in label and "preview" not in label
+    page = browser.get(location).text
+    assert elements(page, "dd", id="batch-state", data_phase="rolled_back")
+    assert not elements(page, "form", id="cancel-form") and not elements(page, "form", id="rollback-form")
+    assert elements(page, "form", id="publish-form"), "a rolled-back batch can be published again"
+    refused = browser.post(f"{location}/cancel", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert refused.headers["location"] == f"{location}?error=batch-conflict"
+    assert _recent(browser)[batch_id][0] == "rolled_back", "cancelling an ended batch changes nothing"

@@ -10,7 +10,8 @@ def _stats(passed: list[int | None]) -> AssignmentStats:
     items = [ItemStats(id=f"item-{n}", name=f"item {n}", points=10, visibility="visible",
                        graded=0 if count is None else 3, passed=count or 0,
                        pass_rate=None if count is None else count / 3) for n, count in enumerate(passed)]
-    return AssignmentStats(assignment="layers", students=3, max_score=10 * len(items), mean=None, median=None,
+    return AssignmentStats(assignment="layers", students=3, max_score=10 * len(items), max_scores=[10 * len(items)],
+                           mean=None, median=None,
                            histogram=[], items=items)
 
 

@@ -12,12 +12,13 @@ import redis
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from grader.config import get_settings
+from grader.config import Settings, get_settings
 from grader.db import session_scope
+from grader.models import GradingRun
 from grader.sandbox.job import SandboxLimits
-from grader.sandbox.runner import SandboxRunner
+from grader.sandbox.runner import SandboxRunner, limits_from_settings
 from grader.services.accept import Upload, accept_submission
-from grader.services.grade import grade_run
+from grader.services.jobs import grade_in_process, in_process_context
 
 from .conftest import HOSTILE_DIR, MAX_BYTES, Grade, sandbox_processes
 
@@ -52,9 +53,11 @@ def _grade_stored(factory: sessionmaker[Session], runner: SandboxRunner, limits:
     with session_scope(factory) as session:
         _submission, run = accept_submission(session, upload, max_bytes=MAX_BYTES)
         run_id = run.id
+    assert limits == limits_from_settings(Settings())
+    assert grade_in_process(in_process_context(Settings(), factory, runner), run_id)
     with session_scope(factory) as session:
-        run = grade_run(session, run_id, runner, limits, max_bytes=MAX_BYTES)
-        assert run.status == "graded" and len(run.items) == 11
+        run = session.get(GradingRun, run_id)
+        assert run is not None and run.status == "graded" and len(run.items) == 11
         return float(run.score or 0)
 
 

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from grader.assignments.bundle import load_assignment
 from grader.db import session_scope
+from grader.errors import Conflict
 from grader.models import GradingRun, RegradeBatch
-from grader.services.courses import Conflict
 from grader.services.queueing import Dispatch, dispatching_scope
 from grader.services.regrade import publish_batch, rollback_batch
 from grader.services.scores import list_assignments

@@ -27,6 +27,12 @@ def current_runs(stack: Stack) -> dict[str, str]:
                     .all())
 
 
+def summary_stored(stack: Stack, batch_id: str) -> bool:
+    with Session(stack.engine) as session:
+        batch = session.get(RegradeBatch, batch_id)
+        return batch is not None and batch.summary is not None
+
+
 def test_preview_through_workers_then_publish(postgres_server_url: str, tmp_path: Path) -> None:
     with deployment(postgres_server_url, tmp_path, lease_s=60, sweep_s=5) as stack:
         stack.start_worker("worker1", concurrency=2)
@@ -44,7 +50,12 @@ def test_preview_through_workers_then_publish(postgres_server_url: str, tmp_path
         assert current_runs(stack) == before, "a preview leaves the current results alone"
         with Session(stack.engine) as session:
             batch = session.get(RegradeBatch, batch_id)
-            assert batch is not None and batch.summary is not None and batch.finished_at is not None
+            assert batch is not None and batch.summary is None, "reading the batch (--wait) stores nothing"
+        stack.start_beat()
+        stack.wait_for(lambda: summary_stored(stack, batch_id), timeout_s=180, what="the sweeper stores the summary")
+        with Session(stack.engine) as session:
+            batch = session.get(RegradeBatch, batch_id)
+            assert batch is not None and batch.finished_at is not None
             runs = list(session.scalars(select(GradingRun).where(GradingRun.batch_id == batch_id)))
         assert len(runs) == 3 and all(run.status == "graded" and run.attempt == 1 for run in runs)
         assert {run.rubric_version for run in runs} == {batch.rubric_version}
@@ -52,9 +63,11 @@ def test_preview_through_workers_then_publish(postgres_server_url: str, tmp_path
         cli(stack, "publish", batch_id)
         assert set(current_runs(stack).values()) == {run.id for run in runs}
         shown = cli(stack, "attach", batch_id)
-        assert "done, published" in shown.stdout
+        assert ": published;" in shown.stdout, shown.stdout
         cli(stack, "rollback", batch_id)
         assert current_runs(stack) == before, "rollback restores the runs the batch replaced"
         again = cli(stack, "--assignment", "layers", "--student", "s0001")
-        cancelled = cli(stack, "cancel", again.stdout.splitlines()[1].strip())
-        assert "cancelled" in cancelled.stdout or "done" in cancelled.stdout
+        cancelled = subprocess.run([*GRADER, "regrade", "cancel", again.stdout.splitlines()[1].strip()], env=stack.env,
+                                   capture_output=True, text=True, timeout=240, cwd=stack.log_dir)
+        assert (cancelled.returncode == 0 and ": cancel" in cancelled.stdout) or (
+            cancelled.returncode == 2 and "has ended" in cancelled.stderr), cancelled.stdout + cancelled.stderr

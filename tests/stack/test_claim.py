@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from grader.assignments.bundle import load_assignment
 from grader.db import session_scope
+from grader.errors import NotRetryable
 from grader.models import GradingRun, ItemResult
 from grader.models.base import utcnow
 from grader.sandbox.job import SandboxResult
@@ -17,7 +18,7 @@ from grader.scoring.verdict import Verdict
 from grader.services.accept import Upload
 from grader.services.claim import Claim, claim_run, fail_run, record_claimed
 from grader.services.evaluate import Evaluation
-from grader.services.queueing import Dispatch, NotRetryable, accept_and_queue, dispatching_scope, requeue_run
+from grader.services.queueing import Dispatch, accept_and_queue, dispatching_scope, requeue_run
 from tests.conftest import EXAMPLE_SOLUTION
 
 LEASE_S = 60.0

@@ -59,7 +59,7 @@ def test_a_transient_error_is_retried_then_the_run_ends_error(monkeypatch: pytes
     monkeypatch.setattr("workers.base.get_settings", lambda: Settings(task_max_retries=3))
     grade = Calls(OperationalError("UPDATE", {}, Exception("connection refused")))
     monkeypatch.setattr(tasks.jobs, "grade_queued_run", grade)
-    tasks.grade_run.apply(args=["run-1"])
+    tasks.grade_task.apply(args=["run-1"])
     assert len(grade.args) == 4, "the first try and three retries"
     [(context, run_id, reason)] = faked["give_up"].args
     assert (context, run_id) == ("context", "run-1") and "after 3 retries: OperationalError" in reason
@@ -69,14 +69,14 @@ def test_a_sandbox_failure_is_transient_too(monkeypatch: pytest.MonkeyPatch, fak
     monkeypatch.setattr("workers.base.get_settings", lambda: Settings(task_max_retries=1))
     grade = Calls(SandboxFailure("bwrap could not start"))
     monkeypatch.setattr(tasks.jobs, "grade_queued_run", grade)
-    tasks.grade_run.apply(args=["run-1"])
+    tasks.grade_task.apply(args=["run-1"])
     assert len(grade.args) == 2 and len(faked["give_up"].args) == 1
 
 
 def test_an_obsolete_message_is_dropped_quietly(monkeypatch: pytest.MonkeyPatch, faked: dict[str, Calls]) -> None:
     grade = Calls(NotFound("no grading run run-1"))
     monkeypatch.setattr(tasks.jobs, "grade_queued_run", grade)
-    result = tasks.grade_run.apply(args=["run-1"])
+    result = tasks.grade_task.apply(args=["run-1"])
     assert result.successful() and len(grade.args) == 1 and faked["give_up"].args == []
 
 
@@ -84,7 +84,7 @@ def test_a_bug_ends_the_run_error_and_is_raised_not_retried(monkeypatch: pytest.
                                                             faked: dict[str, Calls]) -> None:
     grade = Calls(KeyError("a bug"))
     monkeypatch.setattr(tasks.jobs, "grade_queued_run", grade)
-    result = tasks.grade_run.apply(args=["run-1"])
+    result = tasks.grade_task.apply(args=["run-1"])
     assert result.failed() and isinstance(result.result, KeyError)
     assert len(grade.args) == 1 and "internal error: KeyError" in faked["give_up"].args[0][2]
 
@@ -93,4 +93,4 @@ def test_the_sweep_is_not_retried_beat_sends_the_next(monkeypatch: pytest.Monkey
     sweep = Calls(OperationalError("SELECT", {}, Exception("down")))
     monkeypatch.setattr(tasks, "job_context", lambda: "context")
     monkeypatch.setattr(tasks.jobs, "sweep", sweep)
-    assert tasks.sweep.apply().successful() and len(sweep.args) == 1
+    assert tasks.sweep_task.apply().successful() and len(sweep.args) == 1

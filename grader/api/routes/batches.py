@@ -1,6 +1,5 @@
 """Regrade batches of the token's course: start one, follow it, cancel, publish or roll it back (instructor)."""
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
@@ -11,16 +10,8 @@ from grader.api.errors import error_responses
 from grader.api.regrade_schemas import RegradeBody
 from grader.api.routes.assignments import AssignmentId
 from grader.models import RegradeBatch
-from grader.services.regrade import (
-    BatchView,
-    RegradeRequest,
-    batch_view,
-    cancel_batch,
-    load_batch,
-    publish_batch,
-    rollback_batch,
-    start_batch,
-)
+from grader.services.batch_states import BatchAction
+from grader.services.regrade import BatchView, RegradeRequest, act_on_batch, batch_view, load_batch, start_batch
 from grader.services.tokens import Principal
 
 router = APIRouter(tags=["regrade"])
@@ -45,10 +36,9 @@ def _owned(session: Session, principal: Principal, batch_id: str) -> RegradeBatc
     return batch
 
 
-def _act(session: Session, principal: Principal, batch_id: str,
-         action: Callable[[Session, str], RegradeBatch]) -> BatchView:
+def _act(session: Session, principal: Principal, batch_id: str, action: BatchAction) -> BatchView:
     _owned(session, principal, batch_id)
-    return batch_view(session, action(session, batch_id))
+    return batch_view(session, act_on_batch(session, batch_id, action))
 
 
 @router.get("/batches/{batch_id}", response_model=BatchView, summary="Progress, state and change summary",
@@ -58,20 +48,20 @@ def get_batch(batch_id: BatchId, principal: Instructor, session: SessionDep) -> 
 
 
 @router.post("/batches/{batch_id}/cancel", response_model=BatchView, summary="Stop the batch's queued runs",
-             responses=error_responses(401, 403, 404, 422))
+             responses=error_responses(401, 403, 404, 409, 422))
 def cancel(batch_id: BatchId, principal: Instructor, session: SessionDep) -> BatchView:
-    return _act(session, principal, batch_id, cancel_batch)
+    return _act(session, principal, batch_id, BatchAction.CANCEL)
 
 
 @router.post("/batches/{batch_id}/publish", response_model=BatchView,
              summary="Make a preview's results current and pass the changed scores back",
              responses=error_responses(401, 403, 404, 409, 422))
 def publish(batch_id: BatchId, principal: Instructor, session: SessionDep) -> BatchView:
-    return _act(session, principal, batch_id, publish_batch)
+    return _act(session, principal, batch_id, BatchAction.PUBLISH)
 
 
 @router.post("/batches/{batch_id}/rollback", response_model=BatchView,
              summary="Restore the results a published batch replaced",
              responses=error_responses(401, 403, 404, 409, 422))
 def rollback(batch_id: BatchId, principal: Instructor, session: SessionDep) -> BatchView:
-    return _act(session, principal, batch_id, rollback_batch)
+    return _act(session, principal, batch_id, BatchAction.ROLLBACK)

@@ -19,7 +19,7 @@ from grader.api.schemas import (
 from grader.models import TokenRole
 from grader.services.accept import Upload
 from grader.services.callback_guard import CallbackPolicy
-from grader.services.courses import read_submission, regrade_submission, resend_passback, submit_to_course
+from grader.services.courses import regrade_submission, resend_passback, submission_record, submit_to_course
 
 router = APIRouter(prefix="/submissions", tags=["submissions"])
 # Text that reaches the database: no control characters (PostgreSQL text cannot hold NUL, and logs stay one line).
@@ -63,7 +63,7 @@ def post_submission(
             responses=error_responses(401, 403, 404, 422))
 def get_submission(submission_id: SubmissionId, principal: AnyPrincipal,
                    session: SessionDep) -> InstructorSubmissionView | StudentSubmissionView:
-    record = read_submission(session, principal=principal, submission_id=submission_id)
+    record = submission_record(session, principal=principal, submission_id=submission_id)
     if principal.role == TokenRole.INSTRUCTOR:
         return instructor_view(record.submission, record.passbacks)
     return student_view(record.submission)

@@ -23,6 +23,7 @@ EXPECTED = {
     errors.Forbidden("another course"): (403, "forbidden", 2, {}),
     errors.RateLimited(2.2): (429, "rate_limited", 2, {"retry-after": "3"}),
     errors.SandboxFailure("bwrap cannot start"): (503, "sandbox_unavailable", 1, {}),
+    errors.InvalidSettings("invalid settings: GRADER_RUN_LEASE_S: not an integer"): (500, "invalid_settings", 2, {}),
 }
 
 

@@ -128,7 +128,7 @@ def db_upgrade() -> None:
     from grader.migrate import head_revision, upgrade
 
     settings = get_settings()
-    if not settings.database_url:
+    if not settings.database_url:  # the embedded default lives in the home, which a fresh install has not made
         settings.home.mkdir(parents=True, exist_ok=True)
     applied = upgrade(make_engine(settings.effective_database_url))
     for revision in applied:

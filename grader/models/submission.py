@@ -16,7 +16,8 @@ class Submission(Base):
     """The bytes a student handed in, with who, what and a content hash."""
 
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("course", "assignment", "external_id", name="course_assignment_external_id"),)
+    __table_args__ = (UniqueConstraint("course", "assignment", "external_id",
+                                       name="uq_submissions_course_assignment_external_id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     assignment: Mapped[str] = mapped_column(String(64), index=True)

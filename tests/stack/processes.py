@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,12 +63,18 @@ class GraderProcesses:
         assert done.returncode == 0, f"grader {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}"
         return done.stdout
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, *args: str, on: Sequence[str] = (),
+              env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """`on` prefixes the command (e.g. `ip netns exec <host>`); `env` adds to the shared environment."""
         with (self.log_dir / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen([*GRADER, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True, cwd=self.log_dir)
+            process = subprocess.Popen([*on, *GRADER, *args], env={**self.env, **(env or {})}, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True, cwd=self.log_dir)
         self.processes[name] = process
         return process
+
+    def stop(self, name: str) -> None:
+        """A warm shutdown of one process group (SIGTERM, then SIGKILL); it is no longer expected to be alive."""
+        stop_group(self.processes.pop(name))
 
     def check_alive(self) -> None:
         """A process that exited on its own fails the test at once, with the end of its log."""

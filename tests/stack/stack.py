@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from grader.config import Settings
 from grader.db import make_engine, make_session_factory
 from grader.migrate import upgrade
-from grader.models import GradingRun, ItemResult
+from grader.models import GradingRun, ItemResult, RunStatus
 from grader.services.accept import Upload
 from grader.services.queueing import accept_and_queue, dispatching_scope
 from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.stack.ledger import install_ledger, stored_once_problems
 from tests.stack.processes import GraderProcesses, RedisServer, wait_until
 from workers.app import create_app
 from workers.dispatch import celery_dispatcher
@@ -39,19 +40,21 @@ class Stack(GraderProcesses):
 
     @classmethod
     def build(cls, engine: Engine, log_dir: Path, *, redis: RedisServer, worker_database_url: str,
-              lease_s: int, sweep_s: float) -> "Stack":
+              lease_s: int, sweep_s: float, worker_broker_url: str | None = None) -> "Stack":
         env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-        env.update(GRADER_BROKER_URL=redis.url, GRADER_DATABASE_URL=worker_database_url,
+        env.update(GRADER_BROKER_URL=worker_broker_url or redis.url, GRADER_DATABASE_URL=worker_database_url,
                    GRADER_HOME=str(log_dir / "home"), GRADER_RUN_LEASE_S=str(lease_s),
                    GRADER_SWEEP_INTERVAL_S=str(sweep_s), GRADER_TASK_RETRY_BACKOFF_S="1",
                    GRADER_TASK_RETRY_BACKOFF_MAX_S="4", GRADER_TASK_MAX_RETRIES="12")
         return cls(engine=engine, log_dir=log_dir, redis=redis, env=env)
 
-    def start_worker(self, name: str, *, concurrency: int) -> subprocess.Popen[bytes]:
-        return self.start(name, "worker", "--concurrency", str(concurrency), "--hostname", f"{name}@%h")
+    def start_worker(self, name: str, *, concurrency: int, on: Sequence[str] = (),
+                     env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        return self.start(name, "worker", "--concurrency", str(concurrency), "--hostname", f"{name}@%h", on=on,
+                          env=env)
 
-    def start_beat(self) -> subprocess.Popen[bytes]:
-        return self.start("beat", "beat")
+    def start_beat(self, *, on: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+        return self.start("beat", "beat", on=on)
 
     def kill(self, name: str) -> None:
         """SIGKILL a whole process group, as when its machine dies; it is no longer expected to be alive."""
@@ -87,6 +90,20 @@ class Stack(GraderProcesses):
             rows = session.execute(select(GradingRun.status, func.count()).group_by(GradingRun.status))
             return Counter({status: count for status, count in rows})
 
+    def running_runs(self) -> dict[str, str | None]:
+        """Run id -> worker of every run the database shows in flight now."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(GradingRun.id, GradingRun.worker)
+                                   .where(GradingRun.status == RunStatus.RUNNING.value))
+            return {run_id: worker for run_id, worker in rows}
+
+    def resent_runs(self) -> dict[str, str | None]:
+        """Run id -> worker that stored it, of runs sent more than once: after the upload's own send, only the
+        sweeper sends a run again, and the database counts every send it committed."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(GradingRun.id, GradingRun.worker).where(GradingRun.dispatches > 1))
+            return {run_id: worker for run_id, worker in rows}
+
     def graded_count(self) -> int:
         return self.status_counts()["graded"]
 
@@ -113,7 +130,7 @@ class Stack(GraderProcesses):
 
     def assert_graded_exactly_once(self) -> None:
         """Every submission: one run, graded, current, with one set of items and the embedded path's score;
-        and no run was stored twice by any worker."""
+        and the database committed exactly one store of each run (its store ledger, not the workers' logs)."""
         with Session(self.engine) as session:
             runs = {run.id: run for run in session.scalars(select(GradingRun))}
             per_submission = Counter(run.submission_id for run in runs.values())
@@ -126,8 +143,9 @@ class Stack(GraderProcesses):
         assert all(items[rid] == RUBRIC_ITEMS for rid in runs), "a run has a missing or doubled set of items"
         wrong = {rid: (run.score, self.expected[rid]) for rid, run in runs.items() if run.score != self.expected[rid]}
         assert not wrong, f"scores differ from the embedded path: {wrong}"
-        stored = Counter(str(event["run_id"]) for event in self.log_events("run_graded"))
-        assert set(stored) == set(runs) and max(stored.values()) == 1, f"stored twice: {stored.most_common(3)}"
+        problems = stored_once_problems(self.engine, {rid: run.attempt for rid, run in runs.items()},
+                                        self.log_events("run_graded"))
+        assert not problems, f"not stored exactly once: {problems[:5]}"
         assert all(run.started_at and run.finished_at and run.worker and run.attempt >= 1 for run in runs.values())
 
 
@@ -140,7 +158,8 @@ def mixed_batch(scores: dict[Path, float], size: int) -> list[Path]:
 @contextmanager
 def deployment(admin_url: str, log_dir: Path, *, lease_s: int, sweep_s: float,
                database_port: int | None = None) -> Iterator[Stack]:
-    """A migrated fresh database, our own Redis, and cleanup of every process whatever the test did.
+    """A migrated fresh database with the store ledger, our own Redis, and cleanup of every process whatever the
+    test did.
 
     `database_port` points the workers (not the test) at another port, e.g. a proxy the test can cut.
     """
@@ -150,6 +169,7 @@ def deployment(admin_url: str, log_dir: Path, *, lease_s: int, sweep_s: float,
     stack: Stack | None = None
     try:
         upgrade(engine)
+        install_ledger(engine)
         redis_server.start()
         worker_url = url if database_port is None else make_url(url).set(port=database_port).render_as_string(
             hide_password=False)

@@ -29,7 +29,7 @@ def test_a_redis_restart_that_loses_every_message_loses_no_submission(
         stack.redis.start()
         elapsed = stack.wait_finished(timeout_s=300)
         stack.assert_graded_exactly_once()
-        lost = [run_id for event in stack.log_events("sweep_resent") for run_id in event["lost"]]  # type: ignore[attr-defined]
+        lost = stack.resent_runs()
         assert lost, "the runs whose messages died with Redis should have been re-sent by the sweeper"
         print(f"stack-figures: redis-outage batch={BATCH} outage_s={OUTAGE_S} after_restart_s={elapsed:.1f} "
               f"resent={len(lost)}")

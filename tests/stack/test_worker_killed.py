@@ -24,9 +24,13 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_grades_nothing_twice(
         stack.wait_for(lambda: stack.graded_count() >= 15 and stack.status_counts()["running"] >= 1,
                        timeout_s=180, what="15 runs graded with one in flight")
         stack.kill("w1")
+        in_flight = stack.running_runs()
         stack.start_worker("w2", concurrency=2)
         elapsed = stack.wait_finished(timeout_s=300)
         stack.assert_graded_exactly_once()
-        taken_over = [event for event in stack.log_events("sweep_resent") if event["abandoned"]]
-        assert taken_over, "the killed worker's runs should have come back through the sweeper"
+        resent = stack.resent_runs()
+        assert in_flight, "a run was in flight when the worker was killed"
+        taken_over = {run_id: resent.get(run_id) for run_id in in_flight}
+        assert all(str(worker).startswith("w2@") for worker in taken_over.values()), (
+            f"the killed worker's runs should have come back through the sweeper to w2: {taken_over}")
         print(f"stack-figures: worker-killed batch={BATCH} after_kill_s={elapsed:.1f}")

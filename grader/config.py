@@ -5,8 +5,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from grader.errors import InvalidSettings
 
 DEFAULT_HOME = Path.home() / ".local" / "share" / "tinytorch-grader"
 PLACEHOLDER_PASSBACK_SECRET = "development-only-passback-secret"
@@ -134,7 +136,25 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.home / 'grader.db'}"
 
 
+def _variable(model: str, location: tuple[int | str, ...]) -> str:
+    prefixes = {cls.__name__: str(cls.model_config.get("env_prefix", "")) for cls in (Settings, SandboxSettings)}
+    return prefixes.get(model, "GRADER_") + "_".join(str(part) for part in location).upper()
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line per problem naming the environment variable and what it needs, never the value (it may be a secret)."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        location = tuple(error.get("loc", ()))
+        problems.append(f"{_variable(exc.title, location)}: {message}" if location else message)
+    return "invalid settings: " + "; ".join(problems)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Read the environment once; later calls share the same object."""
-    return Settings()
+    """Read the environment once; later calls share the same object. A bad value is InvalidSettings, by name."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise InvalidSettings(describe_settings_error(exc)) from None

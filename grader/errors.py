@@ -149,3 +149,10 @@ class TokenRequestFailed(GraderError):
         self.status_code = status_code
         self.retryable = retryable
         self.retry_after_s = retry_after_s
+
+
+class InvalidSettings(GraderError):
+    """A GRADER_* environment variable has a value the grader cannot start with; the message names it (exit 2)."""
+
+    code = "invalid_settings"
+    exit_code = 2

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from grader.api.docs import install_docs
 from grader.api.errors import install_error_handlers
 from grader.api.limits import BodySizeLimit
 from grader.api.routes import assignments, batches, health, lti, submissions
@@ -30,7 +31,8 @@ def create_app(settings: Settings | None = None, *, dispatcher: Dispatcher | Non
                buckets: Buckets | None = None) -> FastAPI:
     """One app per settings object; the dispatcher and buckets default to the Celery sender and Redis."""
     settings = settings or get_settings()
-    app = FastAPI(title="TinyTorch autograder API", version=API_VERSION, description=DESCRIPTION)
+    app = FastAPI(title="TinyTorch autograder API", version=API_VERSION, description=DESCRIPTION, docs_url=None,
+                  redoc_url=None)
     app.state.settings = settings
     app.state.session_factory = session_factory(settings)
     app.state.dispatcher = dispatcher
@@ -46,4 +48,5 @@ def create_app(settings: Settings | None = None, *, dispatcher: Dispatcher | Non
     app.include_router(batches.router, prefix="/api/v1")
     app.include_router(lti.router)
     install_dashboard(app)
+    install_docs(app)
     return app

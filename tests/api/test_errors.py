@@ -26,6 +26,7 @@ EXPECTED = {
     errors.LaunchRejected("deployment 'd' is not registered", status_code=403): (403, "lti_launch_rejected", 2, {}),
     errors.ToolKeyUnavailable("no tool key yet"): (503, "lti_key_unavailable", 2, {}),
     errors.TokenRequestFailed("invalid_client", status_code=401, retryable=False): (502, "lti_token_refused", 1, {}),
+    errors.InvalidSettings("invalid settings: GRADER_RUN_LEASE_S: not an integer"): (500, "invalid_settings", 2, {}),
 }
 
 

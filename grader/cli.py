@@ -1,20 +1,24 @@
 """The `grader` command line: each command parses, calls one service, and shapes the output.
 
-Commands import what they use inside their body, so `grader --help` loads neither the ORM nor numpy.
+Commands import what they use inside their body, so `grader --help` loads neither settings, the ORM, Rich nor numpy.
 """
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from grader.cli_api import register as register_api_commands
 from grader.cli_errors import AnswersDomainErrors
+from grader.cli_lti import register as register_lti_commands
 from grader.cli_regrade import register as register_regrade_commands
 from grader.cli_stack import register as register_stack_commands
 from grader.errors import NotFound, Rejected
+
+if TYPE_CHECKING:
+    from grader.config import Settings
 
 # plain click help: Rich's help renderer alone costs more to import than the rest of `grader --help`
 app = typer.Typer(help="TinyTorch autograder: grade layers_dev.py submissions.", no_args_is_help=True,
@@ -32,9 +36,17 @@ def grade(
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object (a folder: one a line)")]
     = False,
     queue: Annotated[bool, typer.Option("--queue", help="Grade through the workers and wait for the result")] = False,
+    timeout: Annotated[float, typer.Option(help="With --queue: seconds to wait for a worker's result", min=1)]
+    = 180.0,
 ) -> None:
-    """Grade one file, or every *.py and *.ipynb in a folder, on the embedded default (or through the queue)."""
-    from grader.cli_stack import grade_queued
+    """Grade one file, or every *.py and *.ipynb in a folder, on the embedded default (or through the queue), and
+    store it.
+
+    The submission is stored without a course: `grader regrade` (without --course) and the database see it, the
+    HTTP API and the dashboard, which show one course's submissions posted by its LMS, do not.
+    """
+    from grader.cli_progress import waiting_on_stderr
+    from grader.cli_stack import NotGraded, grade_queued
     from grader.config import get_settings
     from grader.runtime_context import grade_file_once
 
@@ -46,14 +58,21 @@ def grade(
         content = path.read_bytes()
     except OSError as exc:
         _reject(assignment, f"cannot read {path}: {exc.strerror}", "unreadable", as_json)
+    settings = get_settings()
     try:
-        grade_file = grade_queued if queue else grade_file_once
-        document = grade_file(get_settings(), content=content, filename=path.name, student=student,
-                              assignment=assignment)
+        if queue:
+            document = grade_queued(settings, content=content, filename=path.name, student=student,
+                                    assignment=assignment, timeout_s=timeout)
+        else:
+            with waiting_on_stderr(lambda: _grading_line(path.name, settings)):
+                document = grade_file_once(settings, content=content, filename=path.name, student=student,
+                                           assignment=assignment)
     except Rejected as exc:
         _reject(assignment, exc.reason, exc.code, as_json)
     except NotFound as exc:
         _reject(assignment, str(exc), "unknown_assignment", as_json)
+    except NotGraded as exc:
+        _fail(str(exc), code=1)
     if as_json:
         sys.stdout.write(json.dumps(document) + "\n")
     else:
@@ -85,53 +104,92 @@ def _grade_folder(folder: Path, assignment: str, as_json: bool) -> None:
     raise typer.Exit(1 if "error" in statuses else 2 if "rejected" in statuses else 0)
 
 
+def _grading_line(filename: str, settings: "Settings") -> str:
+    """What the host knows of a run in progress: the sandbox reports items only when it is done."""
+    limits = settings.sandbox
+    return (f"grading {filename} in the sandbox: the notebook, then each locked test and hidden probe in turn "
+            f"(each at most {limits.per_test_cpu_s:g} s CPU, the run at most {limits.wall_s:g} s)")
+
+
 def _reject(assignment: str, reason: str, code: str, as_json: bool) -> None:
+    from grader.cli_text import printable
     from grader.services.results import rejected_document
 
     if as_json:
         sys.stdout.write(json.dumps(rejected_document(assignment, reason, code)) + "\n")
-    sys.stderr.write(f"rejected: {reason}\n")
+    sys.stderr.write(f"rejected: {printable(reason)}\n")
     raise typer.Exit(2)
 
 
 @app.command()
 def release(
-    out: Annotated[Path, typer.Option(help="Where to write the student release")] = Path("layers_dev.py"),
+    out: Annotated[Path, typer.Option(help="Where to write the student release: a .py (percent) or .ipynb file")]
+    = Path("layers_dev.py"),
     assignment: Annotated[str, typer.Option(help="Assignment name")] = "layers",
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists")] = False,
 ) -> None:
     """Write the student release: solutions replaced by `raise NotImplementedError()`."""
     from grader.assignments.bundle import load_assignment
-    from grader.assignments.release import clear_solutions
+    from grader.assignments.release import clear_solutions, release_notebook
 
-    out.write_text(clear_solutions(load_assignment(assignment).source_text), encoding="utf-8")
+    suffix = out.suffix.lower()
+    if suffix not in {".py", ".ipynb"}:
+        raise typer.BadParameter(f"{out} must end in .py or .ipynb (what `grader grade` reads)", param_hint="--out")
+    source = load_assignment(assignment).source_text
+    text = release_notebook(source) if suffix == ".ipynb" else clear_solutions(source)
+    try:
+        with out.open("w" if force else "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        _fail(f"{out} exists; pass --force to replace it")
+    except FileNotFoundError:
+        _fail(f"cannot write {out}: the directory {out.parent} does not exist")
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror}")
     typer.echo(f"wrote {out}")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    from grader.cli_text import printable
+
+    sys.stderr.write(f"error: {printable(message)}\n")
+    raise typer.Exit(code)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every Alembic migration to the configured database."""
+    """Apply the Alembic migrations the configured database lacks, and say which."""
     from grader.config import get_settings
     from grader.db import make_engine
-    from grader.migrate import upgrade
+    from grader.migrate import head_revision, upgrade
 
     settings = get_settings()
     if not settings.database_url:  # the embedded default lives in the home, which a fresh install has not made
         settings.home.mkdir(parents=True, exist_ok=True)
-    upgrade(make_engine(settings.effective_database_url))
-    typer.echo("database is at the newest revision")
+    applied = upgrade(make_engine(settings.effective_database_url))
+    for revision in applied:
+        typer.echo(f"applied {revision.revision}: {revision.title}")
+    if applied:
+        typer.echo(f"database is now at revision {head_revision()} (the newest)")
+    else:
+        typer.echo(f"database was already at revision {head_revision()} (the newest); nothing applied")
 
 
 register_api_commands(app)
 register_stack_commands(app)
 register_regrade_commands(app)
+register_lti_commands(app)
 
 
 def main() -> None:
-    """Console entry point; an unexpected failure is exit 1 with a one-line reason, not a traceback."""
+    """Console entry point; an unexpected failure is exit 1 with a one-line reason, not a traceback (a bad
+    setting, like every GraderError, is answered by the root group with its own exit code)."""
     try:
         app()
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:
-        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
+        from grader.cli_text import printable
+
+        sys.stderr.write(f"internal error: {type(exc).__name__}: {printable(exc)}\n")
         sys.exit(1)

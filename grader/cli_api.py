@@ -95,7 +95,8 @@ def tokens_revoke(token_or_id: Annotated[str, typer.Argument(help="The token its
 
 @passback_app.command("resend")
 def passback_resend(submission_id: Annotated[str, typer.Argument(help="The submission whose score to send")]) -> None:
-    """Send a submission's current score to its callback_url again, now, and say how it went."""
+    """Send a submission's current score to the LMS again (webhook or LTI AGS), now, and say how it went."""
+    from grader.cli_text import printable
     from grader.config import get_settings
     from grader.db import session_scope
     from grader.services.courses import resend_passback
@@ -110,7 +111,8 @@ def passback_resend(submission_id: Annotated[str, typer.Argument(help="The submi
         typer.echo(f"delivery {delivery_id} is being sent by another process")
         return
     code = f"HTTP {outcome.status_code}" if outcome.status_code else "no answer"
-    typer.echo(f"delivery {delivery_id}: {outcome.status} ({code}){': ' + outcome.error if outcome.error else ''}")
+    error = f": {printable(outcome.error)}" if outcome.error else ""
+    typer.echo(f"delivery {delivery_id}: {outcome.status} ({code}){error}")
 
 
 @passback_app.command("relay")

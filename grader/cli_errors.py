@@ -17,5 +17,7 @@ class AnswersDomainErrors(TyperGroup):
         try:
             return super().invoke(ctx)
         except GraderError as exc:
-            typer.echo(f"error: {exc.detail}", err=True)
+            from grader.cli_output import printable
+
+            typer.echo(f"error: {printable(exc.detail)}", err=True)
             raise typer.Exit(exc.exit_code) from None

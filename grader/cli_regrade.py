@@ -10,6 +10,7 @@ import typer
 from grader.services.regrade_scope import OnlyStatus, Scope
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from sqlalchemy.orm import Session
 
     from grader.services.batch_states import BatchAction
@@ -40,28 +41,31 @@ def _on(action: "BatchAction", batch_id: str) -> "BatchView":
     return _run(lambda session: batch_view(session, act_on_batch(session, batch_id, action)))
 
 
-def _show(view: "BatchView") -> None:
-    """The batch's state and counts; once it has ended, what changed."""
+def _show(view: "BatchView", console: "Console | None" = None) -> None:
+    """The batch's state and counts; once it has ended, what changed (ids and names shown literally)."""
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from grader.cli_output import literal
+
+    console = console or Console()
     progress = view.progress
-    console.print(f"batch {view.id} ({view.assignment}, rubric {view.rubric_version[:12]}): {view.phase}; "
-                  f"{progress.done}/{progress.total} done, {progress.failed} failed, "
-                  f"{progress.cancelled} cancelled, {progress.changed} changed", soft_wrap=True)
+    console.print(literal(f"batch {view.id} ({view.assignment}, rubric {view.rubric_version[:12]}): {view.phase}; "
+                          f"{progress.done}/{progress.total} done, {progress.failed} failed, "
+                          f"{progress.cancelled} cancelled, {progress.changed} changed"), soft_wrap=True)
     summary = view.summary
     if summary is None:
         return
-    console.print(f"scores: {summary.up} up, {summary.down} down, {summary.unchanged} unchanged, {summary.new} new",
-                  soft_wrap=True)
+    console.print(literal(f"scores: {summary.up} up, {summary.down} down, {summary.unchanged} unchanged, "
+                          f"{summary.new} new"), soft_wrap=True)
     changes = Table("student", "submission", "old", "new", "change", title="largest changes")
     for change in summary.largest_changes:
         old = "-" if change.old_score is None else f"{change.old_score:g}"
-        changes.add_row(change.student, change.submission_id, old, f"{change.new_score:g}", f"{change.delta:+g}")
+        changes.add_row(literal(change.student), literal(change.submission_id), old,
+                        literal(f"{change.new_score:g}"), literal(f"{change.delta:+g}"))
     items = Table("item", "students flipped", "now passed", "no longer passed", title="rubric items")
     for item in summary.items:
-        items.add_row(item.name, str(item.flipped), str(item.now_passed), str(item.no_longer_passed))
+        items.add_row(literal(item.name), str(item.flipped), str(item.now_passed), str(item.no_longer_passed))
     console.print(changes, items)
 
 
@@ -112,7 +116,8 @@ def _follow(batch_id: str) -> None:
     )
 
     view = _read(batch_id)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}", markup=False),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     started, first = time.monotonic(), view.progress.done + view.progress.cancelled
     with Progress(*columns, console=Console(stderr=True)) as bar:

@@ -5,8 +5,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from grader.errors import InvalidSettings
 
 DEFAULT_HOME = Path.home() / ".local" / "share" / "tinytorch-grader"
 PLACEHOLDER_PASSBACK_SECRET = "development-only-passback-secret"
@@ -81,6 +83,22 @@ class Settings(BaseSettings):
     dashboard_cookie_secure: bool = Field(default=True, description="send dashboard cookies over HTTPS only; turn off "
                                           "only to use the dashboard over plain http on a development machine")
     dashboard_session_hours: float = Field(default=8.0, gt=0, description="how long a dashboard sign-in lasts")
+    lti_key_secret: str = Field(default="", description="Fernet key (urlsafe base64, 32 bytes) that encrypts the "
+                                "LTI tool's private keys at rest; empty: derived from passback_secret")
+    lti_public_url: str = Field(default="", description="the tool's public base URL (https://grader.example); "
+                                "empty: taken from each request")
+    lti_leeway_s: int = Field(default=60, ge=0, le=300, description="clock skew allowed on id_token exp/iat")
+    lti_login_ttl_s: int = Field(default=600, description="how long an OIDC login's state and nonce stay usable")
+    lti_upload_hours: float = Field(default=4.0, gt=0, description="how long a launch's upload form accepts files")
+    lti_jwks_lifespan_s: float = Field(default=300.0, gt=0, description="how long a platform's JWKS is cached")
+    lti_jwks_cooldown_s: float = Field(default=30.0, ge=0, description="least time between two refetches of a "
+                                       "platform's JWKS for an unknown kid (a forged kid cannot flood it)")
+    lti_token_margin_s: float = Field(default=60.0, ge=0, description="an AGS access token is renewed this long "
+                                      "before its expires_in")
+    lti_token_cache_url: str = Field(default="", description="Redis shared by workers for AGS access tokens; "
+                                     "empty: the broker when it is Redis, else per process")
+    lti_key_overlap_hours: float = Field(default=168.0, ge=0, description="a rotated-out tool key stays in the "
+                                         "JWKS this long, for platforms that cache it")
     sandbox: SandboxSettings = Field(default_factory=lambda: SandboxSettings())
 
     @model_validator(mode="after")
@@ -118,7 +136,25 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.home / 'grader.db'}"
 
 
+def _variable(model: str, location: tuple[int | str, ...]) -> str:
+    prefixes = {cls.__name__: str(cls.model_config.get("env_prefix", "")) for cls in (Settings, SandboxSettings)}
+    return prefixes.get(model, "GRADER_") + "_".join(str(part) for part in location).upper()
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line per problem naming the environment variable and what it needs, never the value (it may be a secret)."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        location = tuple(error.get("loc", ()))
+        problems.append(f"{_variable(exc.title, location)}: {message}" if location else message)
+    return "invalid settings: " + "; ".join(problems)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Read the environment once; later calls share the same object."""
-    return Settings()
+    """Read the environment once; later calls share the same object. A bad value is InvalidSettings, by name."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise InvalidSettings(describe_settings_error(exc)) from None

@@ -61,7 +61,7 @@ class Conflict(GraderError):
 
 
 class PassbackUnavailable(Conflict):
-    """Nothing to send: the submission has no callback_url or no graded result yet (409)."""
+    """Nothing to send: the submission has no callback_url or LTI launch, or no graded result yet (409)."""
 
 
 class NotRetryable(Conflict):
@@ -107,3 +107,52 @@ class SandboxFailure(GraderError):
 
     http_status = 503
     code = "sandbox_unavailable"
+
+
+class LaunchRejected(GraderError):
+    """An LTI login, launch or launch-bound upload that must not go on; the reason is the page the student sees."""
+
+    code = "lti_launch_rejected"
+    exit_code = 2
+
+    def __init__(self, reason: str, *, status_code: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status_code = status_code
+
+    @property
+    def http_status(self) -> int:  # type: ignore[override]
+        return self.status_code
+
+    @property
+    def detail(self) -> str:
+        return self.reason
+
+
+class ToolKeyUnavailable(GraderError):
+    """No LTI tool key can be read: none generated yet, or the key that encrypts them changed (503)."""
+
+    http_status = 503
+    code = "lti_key_unavailable"
+    exit_code = 2
+
+
+class TokenRequestFailed(GraderError):
+    """A platform's token endpoint issued no AGS token; says whether the outbox should try again, and when."""
+
+    http_status = 502
+    code = "lti_token_refused"
+
+    def __init__(self, message: str, *, status_code: int | None, retryable: bool,
+                 retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retryable = retryable
+        self.retry_after_s = retry_after_s
+
+
+class InvalidSettings(GraderError):
+    """A GRADER_* environment variable has a value the grader cannot start with; the message names it (exit 2)."""
+
+    code = "invalid_settings"
+    exit_code = 2

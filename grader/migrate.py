@@ -2,6 +2,7 @@
 
 import ast
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,11 +69,33 @@ def is_current(engine: Engine) -> bool:
         return MigrationContext.configure(connection).get_current_revision() == head
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to head; safe to run repeatedly."""
+@dataclass(frozen=True)
+class AppliedRevision:
+    """One migration an upgrade ran: its id and the first line of its docstring."""
+
+    revision: str
+    title: str
+
+
+def upgrade(engine: Engine) -> list[AppliedRevision]:
+    """Bring the schema to head; safe to run repeatedly. Returns what was applied, oldest first (empty: at head)."""
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
+    scripts = ScriptDirectory.from_config(config)
     with engine.begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
+        pending = list(scripts.iterate_revisions("head", before))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    return [AppliedRevision(script.revision, (script.doc or "").strip().splitlines()[0] if script.doc else "")
+            for script in reversed(pending)]
+
+
+def head_revision() -> str:
+    """The newest revision this code ships."""
+    from alembic.script import ScriptDirectory
+
+    return str(ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head())

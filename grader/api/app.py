@@ -2,11 +2,13 @@
 
 from fastapi import FastAPI
 
+from grader.api.docs import install_docs
 from grader.api.errors import install_error_handlers
 from grader.api.limits import BodySizeLimit
-from grader.api.routes import assignments, batches, health, submissions
+from grader.api.routes import assignments, batches, health, lti, submissions
 from grader.config import Settings, get_settings
 from grader.dashboard.app import install_dashboard
+from grader.lti.platform_keys import PlatformKeys
 from grader.runtime_context import session_factory
 from grader.services.queueing import Dispatcher
 from grader.services.ratelimit import Buckets, buckets_for, submission_policy
@@ -29,12 +31,14 @@ def create_app(settings: Settings | None = None, *, dispatcher: Dispatcher | Non
                buckets: Buckets | None = None) -> FastAPI:
     """One app per settings object; the dispatcher and buckets default to the Celery sender and Redis."""
     settings = settings or get_settings()
-    app = FastAPI(title="TinyTorch autograder API", version=API_VERSION, description=DESCRIPTION)
+    app = FastAPI(title="TinyTorch autograder API", version=API_VERSION, description=DESCRIPTION, docs_url=None,
+                  redoc_url=None)
     app.state.settings = settings
     app.state.session_factory = session_factory(settings)
     app.state.dispatcher = dispatcher
     app.state.buckets = buckets or buckets_for(settings)
     app.state.submission_policy = submission_policy(settings)
+    app.state.lti_keys = PlatformKeys.from_settings(settings)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_kib * 1024 + MULTIPART_SLACK_BYTES,
                        detail=f"the upload is over the {settings.max_upload_kib} KiB limit")
@@ -42,5 +46,7 @@ def create_app(settings: Settings | None = None, *, dispatcher: Dispatcher | Non
     app.include_router(submissions.router, prefix="/api/v1")
     app.include_router(assignments.router, prefix="/api/v1")
     app.include_router(batches.router, prefix="/api/v1")
+    app.include_router(lti.router)
     install_dashboard(app)
+    install_docs(app)
     return app

@@ -96,6 +96,8 @@ class RunView(BaseModel):
     score: float | None
     max_score: float | None
     queued_at: datetime
+    dispatched_at: datetime | None = Field(description="when the run id was last sent to the workers")
+    dispatches: int = Field(description="how many times it was sent (the sweeper resends a lost message)")
     started_at: datetime | None
     finished_at: datetime | None
     attempt: int
@@ -114,6 +116,8 @@ class PassbackView(BaseModel):
     id: str
     run_id: str
     reason: str
+    channel: str = Field(description="webhook (signed POST to callback_url) or lti_ags (callback_url is the AGS "
+                                     "line item, or the line items container before the item is found)")
     callback_url: str
     status: str
     attempts: int
@@ -175,7 +179,8 @@ def student_view(submission: Submission) -> StudentSubmissionView:
 def _run_view(run: GradingRun) -> RunView:
     usage = {key: value for key, value in (run.sandbox_usage or {}).items() if key in SandboxUsage.model_fields}
     return RunView(id=run.id, status=run.status, is_current=run.is_current, rubric_version=run.rubric_version,
-                   score=run.score, max_score=run.max_score, queued_at=run.queued_at, started_at=run.started_at,
+                   score=run.score, max_score=run.max_score, queued_at=run.queued_at,
+                   dispatched_at=run.dispatched_at, dispatches=run.dispatches or 0, started_at=run.started_at,
                    finished_at=run.finished_at, attempt=run.attempt, worker=run.worker, error=run.error,
                    locked_cells_modified=run.locked_cells_modified, integrity_flags=list(run.integrity_flags or []),
                    sandbox=SandboxUsage.model_validate(usage), output=run.output,

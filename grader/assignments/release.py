@@ -2,6 +2,8 @@
 
 import re
 
+import jupytext
+
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 
@@ -24,3 +26,8 @@ def clear_solutions(source: str) -> str:
     if inside:
         raise ValueError("a ### BEGIN SOLUTION region is never closed")
     return "".join(released)
+
+
+def release_notebook(source: str) -> str:
+    """The release as an nbformat 4 notebook, cells and nbgrader metadata as in the percent file."""
+    return str(jupytext.writes(jupytext.reads(clear_solutions(source), fmt="py:percent"), fmt="ipynb"))

@@ -22,7 +22,7 @@ NOTICES = {
 ALERTS = {
     "regrade-running": "A regrade of this assignment is still running; wait for it to end or cancel it first.",
     "not-retryable": "Only a run that ended in error can be retried; this one is not in error any more.",
-    "no-passback": "There is nothing to send: the submission has no callback URL or no graded result.",
+    "no-passback": "There is nothing to send: the submission has no callback URL or LTI launch, or no graded result.",
     "batch-conflict": "That is not possible in the batch's current state (still running, or already done).",
 }
 

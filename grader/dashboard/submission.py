@@ -69,4 +69,4 @@ def submission_page(session: Session, *, principal: Principal, submission_id: st
         history=sparkline(graded, max_score=max((run.max_score or 0.0 for run in view.runs
                                                  if run.status == RunStatus.GRADED), default=bundle.rubric.max_score)),  # type: ignore[arg-type]
         siblings=_siblings(session, submission),
-        can_resend=bool(view.callback_url) and view.current_run_id is not None)
+        can_resend=record.passback_channel is not None and view.current_run_id is not None)

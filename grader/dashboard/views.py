@@ -52,10 +52,19 @@ class StudentLine:
 
 @dataclass(frozen=True)
 class ItemLine:
-    """A rubric item's pass rate, and whether it is the one the most students fail (ties: all of them)."""
+    """A rubric item's pass rate, and whether it alone is below every other item (a tie marks none)."""
 
     item: ItemStats
     weakest: bool
+
+
+@dataclass(frozen=True)
+class ItemRates:
+    """The items' lines, and the lowest pass rate when several items share it (said in text, not badged)."""
+
+    lines: list[ItemLine]
+    lowest: float | None
+    tied_at_lowest: int
 
 
 def _last_activity(session: Session, course: str, assignment: str) -> datetime | None:
@@ -77,10 +86,14 @@ def assignment_lines(session: Session, *, course: str) -> list[AssignmentLine]:
     return lines
 
 
-def item_lines(stats: AssignmentStats) -> list[ItemLine]:
+def item_lines(stats: AssignmentStats) -> ItemRates:
+    """"Weakest" only for an item strictly below all the others: 9 of 11 items tied at 67% are not 9 weakest."""
     rates = [item.pass_rate for item in stats.items if item.pass_rate is not None]
     lowest = min(rates) if rates else None
-    return [ItemLine(item=item, weakest=lowest is not None and item.pass_rate == lowest) for item in stats.items]
+    tied = rates.count(lowest) if lowest is not None else 0
+    unique = tied == 1 and len(rates) > 1
+    lines = [ItemLine(item=item, weakest=unique and item.pass_rate == lowest) for item in stats.items]
+    return ItemRates(lines=lines, lowest=lowest, tied_at_lowest=tied if tied > 1 else 0)
 
 
 def _errors_by_student(session: Session, course: str, assignment: str) -> dict[str, int]:

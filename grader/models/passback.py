@@ -27,6 +27,13 @@ class PassbackReason(enum.StrEnum):
     RESEND = "resend"
 
 
+class PassbackChannelName(enum.StrEnum):
+    """Which channel carries a delivery: the signed webhook or LTI Assignment and Grade Services."""
+
+    WEBHOOK = "webhook"
+    LTI_AGS = "lti_ags"
+
+
 class Passback(Base):
     """One signed callback: the body is fixed when the result is stored, so every retry sends the same bytes."""
 
@@ -37,7 +44,11 @@ class Passback(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("grading_runs.id", ondelete="CASCADE"), index=True)
     reason: Mapped[PassbackReason] = mapped_column(stored_enum(PassbackReason), default=PassbackReason.GRADED)
+    channel: Mapped[PassbackChannelName] = mapped_column(stored_enum(PassbackChannelName),
+                                                         default=PassbackChannelName.WEBHOOK)
     callback_url: Mapped[str] = mapped_column(String(2048))
+    lti_launch_id: Mapped[str | None] = mapped_column(ForeignKey("lti_launches.id", ondelete="SET NULL"),
+                                                      default=None)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[PassbackStatus] = mapped_column(stored_enum(PassbackStatus), default=PassbackStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,6 +7,7 @@ as an unprivileged user that must not (and often cannot) see the project, the ve
 import hashlib
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -34,12 +35,14 @@ class Runtime:
 
 
 def _stage(target: Path, fill: Callable[[Path], None]) -> Path:
-    """Build a folder once, atomically: a half-copied runtime is never used."""
+    """Build a folder once, atomically: a half-copied runtime is never used.
+
+    The staging folder is private to this process (forked pool workers that start together all stage at once,
+    and share every id() they inherited); the first rename wins and the others drop their copy.
+    """
     if target.exists():
         return target
-    staging = target.parent / f".staging-{target.name}-{id(fill)}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{target.name}-", dir=target.parent))
     fill(staging)
     staging.chmod(0o755)
     try:

@@ -23,6 +23,7 @@ from grader.models import (
     Submission,
     TokenRole,
 )
+from grader.passback.rule import passback_target
 from grader.services.accept import Upload
 from grader.services.callback_guard import CallbackPolicy, check_callback_host
 from grader.services.outbox import new_passback, passbacks_of, supersede_pending
@@ -167,13 +168,14 @@ def resend_passback(session: Session, *, course: str | None, submission_id: str,
     With dispatch=False the caller sends it itself in this transaction, so no worker can pick it up first.
     """
     submission = get_course_submission(session, course=course, submission_id=submission_id)
-    if not submission.callback_url:
-        raise PassbackUnavailable("this submission has no callback_url to send its score to")
+    target = passback_target(session, submission)
+    if target is None:
+        raise PassbackUnavailable("this submission has no callback_url or LTI launch to send its score to")
     run = current_graded_run(submission)
     if run is None:
         raise PassbackUnavailable("this submission has no graded result yet; it is sent when grading ends")
     supersede_pending(session, submission.id)
-    row = new_passback(session, submission, run, PassbackReason.RESEND)
+    row = new_passback(session, submission, run, PassbackReason.RESEND, target)
     if dispatch:
         request_passback(session, run)
     return row
@@ -185,10 +187,15 @@ class SubmissionRecord:
 
     submission: Submission
     passbacks: list[Passback]
+    passback_channel: str | None = None
 
 
 def submission_record(session: Session, *, principal: Principal, submission_id: str) -> SubmissionRecord:
     """An LMS token reads its course's submissions (a rotated token still reads what the old one posted)."""
     submission = get_course_submission(session, course=principal.course, submission_id=submission_id)
     staff = principal.role == TokenRole.INSTRUCTOR
-    return SubmissionRecord(submission=submission, passbacks=passbacks_of(session, submission.id) if staff else [])
+    if not staff:
+        return SubmissionRecord(submission=submission, passbacks=[])
+    target = passback_target(session, submission)
+    return SubmissionRecord(submission=submission, passbacks=passbacks_of(session, submission.id),
+                            passback_channel=target.channel if target else None)

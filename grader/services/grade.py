@@ -40,10 +40,7 @@ def record_evaluation(session: Session, run: GradingRun, evaluation: Evaluation)
     if not run.preview:
         make_current(session, run)
     replace_items(session, run, evaluation.score)
-    if run.preview:
-        return
-    if run.batch_id is None or score_changed(session, run):
-        record_passback(session, run)
+    record_passback(session, run, score_changed=run.batch_id is None or score_changed(session, run))
 
 
 def replace_items(session: Session, run: GradingRun, scored: Score) -> None:

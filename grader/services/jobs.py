@@ -14,6 +14,7 @@ from grader.errors import GraderError, NotFound
 from grader.models.base import new_id
 from grader.sandbox.runner import SandboxRunner, limits_from_settings
 from grader.services.claim import claim_run, fail_run, log_graded, record_claimed
+from grader.services.outbox import has_pending_passback
 from grader.services.passback import PassbackDelivery, pass_back_current_result
 from grader.services.queueing import Dispatch, Dispatcher, dispatching_scope, request_passback
 from grader.services.settle import evaluate_settled
@@ -53,7 +54,7 @@ def grade_queued_run(context: JobContext, run_id: str, *, worker: str, token: st
                                   cells=claim.cells)
     with dispatching_scope(context.factory, context.dispatch) as session:
         run = record_claimed(session, claim, evaluation, rubric_version=bundle.rubric.version)
-        if run is not None and run.submission.callback_url:  # without one, no passback row was recorded
+        if run is not None and has_pending_passback(session, run.id):
             request_passback(session, run)
     if run is None:
         return False

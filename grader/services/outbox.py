@@ -1,61 +1,55 @@
-"""The passback outbox: a signed score per stored result, delivered at least once with backoff, given up visibly."""
+"""The passback outbox: a score per stored result, delivered through its channel at least once with backoff,
+given up visibly."""
 
-import hashlib
-import hmac
 import logging
 import random
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from grader.config import Settings
 from grader.logs import log_event
-from grader.models import GradingRun, Passback, PassbackReason, PassbackStatus, RunStatus, Submission
+from grader.models import (
+    GradingRun,
+    Passback,
+    PassbackChannelName,
+    PassbackReason,
+    PassbackStatus,
+    Submission,
+)
 from grader.models.base import new_id, utcnow
-from grader.services.results import ItemView, student_items
+from grader.passback import ags_score, webhook
+from grader.passback.channel import Answer, BodyBuilder, Channel, PassbackTarget
+from grader.passback.rule import result_passback_target
 
 if TYPE_CHECKING:  # httpx is imported by the code that delivers: recording a passback (every grade) needs none
     import httpx
 
-SIGNATURE_HEADER = "X-Grader-Signature"
-TIMESTAMP_HEADER = "X-Grader-Timestamp"
-DELIVERY_HEADER = "X-Grader-Delivery"
-RETRYABLE_CODES = frozenset({408, 425, 429})
 logger = logging.getLogger(__name__)
-
-
-class PassbackBody(BaseModel):
-    """The JSON an LMS receives at its callback_url; the same bytes on every retry of one delivery."""
-
-    event: Literal["submission.graded"] = "submission.graded"
-    delivery_id: str
-    submission_id: str
-    external_id: str | None
-    course: str | None
-    assignment: str
-    student: str
-    run_id: str
-    score: float
-    max_score: float
-    rubric_version: str
-    graded_at: datetime | None
-    tests: list[ItemView]
+BODY_BUILDERS: dict[str, BodyBuilder] = {PassbackChannelName.WEBHOOK.value: webhook.build_body,
+                                         PassbackChannelName.LTI_AGS.value: ags_score.build_body}
 
 
 @dataclass(frozen=True)
 class Courier:
-    """How deliveries go out: the signing key, an HTTP client (swapped in tests), and the retry bound."""
+    """How deliveries go out: the webhook's signing key and HTTP client (swapped in tests), the AGS channel
+    (None where LTI is not set up: its rows wait), and the retry bound."""
 
     secret: bytes
     client: "httpx.Client"
     retry_base_s: float
     retry_max_s: float
     max_attempts: int
+    ags: Channel | None = None
+
+    def channel(self, name: str) -> Channel | None:
+        if name == PassbackChannelName.LTI_AGS.value:
+            return self.ags
+        return webhook.WebhookChannel(self.secret, self.client)
 
 
 @dataclass(frozen=True)
@@ -70,57 +64,54 @@ class PassbackOutcome:
 
 
 def courier_from_settings(settings: Settings, client: "httpx.Client | None" = None) -> Courier:
-    """Redirects are never followed: a score goes to the URL the LMS gave, or nowhere."""
+    """Redirects are never followed: a score goes to the URL the LMS gave, or nowhere. The AGS channel (and its
+    JOSE imports) is loaded here, on first use, so importing the outbox stays cheap for the CLI."""
     import httpx
 
+    from grader.lti.access_tokens import AccessTokens, token_store_for
+    from grader.passback.ags import AgsChannel
     from grader.services.callback_guard import CallbackPolicy, PinnedTransport
 
     policy = CallbackPolicy.from_cidrs(settings.passback_allowed_networks)
     client = client or httpx.Client(timeout=settings.passback_timeout_s, follow_redirects=False,
                                     transport=PinnedTransport(policy),
                                     headers={"User-Agent": "tinytorch-grader-passback/1"})
+    tokens = AccessTokens(settings=settings, store=token_store_for(settings), client=client)
     return Courier(secret=settings.passback_secret.encode("utf-8"), client=client,
                    retry_base_s=settings.passback_retry_base_s, retry_max_s=settings.passback_retry_max_s,
-                   max_attempts=settings.passback_max_attempts)
+                   max_attempts=settings.passback_max_attempts, ags=AgsChannel(tokens=tokens, client=client))
 
 
-def sign(secret: bytes, timestamp: str, body: bytes) -> str:
-    """HMAC-SHA256 over `timestamp.body`: the timestamp is signed too, so an old delivery cannot be replayed fresh."""
-    return hmac.new(secret, timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
-
-
-def signed_headers(secret: bytes, body: bytes, delivery_id: str, *, timestamp: int | None = None) -> dict[str, str]:
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    return {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp, DELIVERY_HEADER: delivery_id,
-            SIGNATURE_HEADER: f"sha256={sign(secret, stamp, body)}"}
-
-
-def _body(delivery_id: str, submission: Submission, run: GradingRun) -> str:
-    body = PassbackBody(delivery_id=delivery_id, submission_id=submission.id, external_id=submission.external_id,
-                        course=submission.course, assignment=submission.assignment, student=submission.student,
-                        run_id=run.id, score=run.score or 0.0, max_score=run.max_score or 0.0,
-                        rubric_version=run.rubric_version, graded_at=run.finished_at, tests=student_items(run))
-    return body.model_dump_json()
-
-
-def new_passback(session: Session, submission: Submission, run: GradingRun, reason: PassbackReason) -> Passback:
+def new_passback(session: Session, submission: Submission, run: GradingRun, reason: PassbackReason,
+                 target: PassbackTarget) -> Passback:
+    """The row and its body are written now, in the caller's transaction; sending happens after commit."""
     delivery_id = new_id()
+    body = BODY_BUILDERS[target.channel](session, delivery_id=delivery_id, submission=submission, run=run,
+                                         target=target)
     row = Passback(id=delivery_id, submission_id=submission.id, run_id=run.id, reason=reason,
-                   callback_url=submission.callback_url or "", body=_body(delivery_id, submission, run),
+                   channel=target.channel, callback_url=target.url, lti_launch_id=target.lti_launch_id, body=body,
                    status=PassbackStatus.PENDING, attempts=0, next_attempt_at=utcnow())
     session.add(row)
     session.flush()
     log_event(logger, "passback_recorded", delivery_id=row.id, submission_id=submission.id, run_id=run.id,
-              reason=reason)
+              reason=reason, channel=target.channel)
     return row
 
 
-def record_passback(session: Session, run: GradingRun) -> Passback | None:
+def record_passback(session: Session, run: GradingRun, *, score_changed: bool = True,
+                    reason: PassbackReason = PassbackReason.GRADED) -> Passback | None:
     """Called where a result is stored, in that transaction: the score and its outbox row commit together."""
-    submission = run.submission
-    if not submission.callback_url or run.status != RunStatus.GRADED:
+    target = result_passback_target(session, run, score_changed=score_changed)
+    if target is None:
         return None
-    return new_passback(session, submission, run, PassbackReason.GRADED)
+    return new_passback(session, run.submission, run, reason, target)
+
+
+def has_pending_passback(session: Session, run_id: str) -> bool:
+    """Whether this run left a delivery to send: what decides if a passback message is worth dispatching."""
+    return session.scalar(select(Passback.id).where(Passback.run_id == run_id,
+                                                    Passback.status == PassbackStatus.PENDING)
+                          .limit(1)) is not None
 
 
 def supersede_pending(session: Session, submission_id: str) -> None:
@@ -141,37 +132,27 @@ def _retry_delay_s(courier: Courier, attempts: int) -> float:
     return ceiling * random.uniform(0.5, 1.0)
 
 
-@dataclass(frozen=True)
-class _Answer:
-    """What one POST got: an HTTP code, or none; an error unless 2xx; whether trying again could help."""
-
-    code: int | None
-    error: str | None
-    retryable: bool
-
-
-def _post(courier: Courier, row: Passback) -> _Answer:
-    import httpx
-
-    from grader.services.callback_guard import CallbackRefused
-
-    body = row.body.encode("utf-8")
+def _send(session: Session, courier: Courier, row: Passback) -> Answer:
+    channel = courier.channel(row.channel)
+    if channel is None:
+        return Answer(None, f"no {row.channel} channel is configured in this process", retryable=True)
     try:
-        response = courier.client.post(row.callback_url, content=body,
-                                       headers=signed_headers(courier.secret, body, row.id))
-    except CallbackRefused as exc:
-        return _Answer(None, f"refused: {exc}"[:500], retryable=False)
-    except httpx.HTTPError as exc:
-        return _Answer(None, f"{type(exc).__name__}: {exc}"[:500], retryable=True)
-    code = response.status_code
-    if response.is_success:
-        return _Answer(code, None, retryable=False)
-    return _Answer(code, f"the LMS answered HTTP {code}", retryable=code >= 500 or code in RETRYABLE_CODES)
+        return channel.send(session, row)
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:  # a bug in one delivery must not stop the pass for every other score
+        logger.exception("passback channel failed", extra={"delivery_id": row.id})
+        return Answer(None, f"internal error: {type(exc).__name__}: {exc}"[:500], retryable=True)
 
 
-def _settle(courier: Courier, row: Passback, answer: _Answer, now: datetime) -> None:
-    """Delivered on 2xx; retried on no answer, 408/425/429 or 5xx until the bound; any other answer is final."""
+def _settle(courier: Courier, row: Passback, answer: Answer, now: datetime) -> None:
+    """Delivered when the channel says so; retried while it says another try could help, until the bound (after
+    the wait the receiver asked for, else the backoff); any other answer is final."""
     code, error, retryable = answer.code, answer.error, answer.retryable
+    if not answer.sent:
+        row.last_error = error
+        row.next_attempt_at = now + timedelta(seconds=answer.retry_after_s or _retry_delay_s(courier, 1))
+        return
     row.attempts += 1
     row.last_attempt_at = now
     row.last_status_code = code
@@ -180,11 +161,12 @@ def _settle(courier: Courier, row: Passback, answer: _Answer, now: datetime) -> 
         row.status, row.delivered_at, row.next_attempt_at = PassbackStatus.DELIVERED, now, None
         return
     if retryable and row.attempts < courier.max_attempts:
-        row.next_attempt_at = now + timedelta(seconds=_retry_delay_s(courier, row.attempts))
+        delay = answer.retry_after_s if answer.retry_after_s is not None else _retry_delay_s(courier, row.attempts)
+        row.next_attempt_at = now + timedelta(seconds=delay)
         return
     row.status, row.next_attempt_at = PassbackStatus.FAILED, None
     row.last_error = (f"gave up after {row.attempts} attempts: {error}" if retryable
-                      else f"{error}; not retried (fix the callback and resend by hand)")
+                      else f"{error}; not retried (fix the cause and resend by hand)")
 
 
 def _outcome(row: Passback) -> PassbackOutcome:
@@ -198,7 +180,7 @@ def _deliver_locked(session: Session, row: Passback, courier: Courier, now: date
     if run is None or not run.holds_current_score:
         row.status, row.next_attempt_at = PassbackStatus.SUPERSEDED, None
     else:
-        _settle(courier, row, _post(courier, row), now)
+        _settle(courier, row, _send(session, courier, row), now)
     session.flush()
     log_event(logger, "passback_attempt", level=logging.INFO if row.status != "failed" else logging.WARNING,
               delivery_id=row.id, run_id=row.run_id, status=row.status, attempts=row.attempts,

@@ -31,7 +31,7 @@ def pass_back_current_result(session: Session, run_id: str) -> PassbackDelivery:
         return PassbackDelivery(run_id, False, "not the current graded run")
     outcomes = deliver_run_passbacks(session, run_id, courier=_courier())
     if not outcomes:
-        return PassbackDelivery(run_id, False, "no due delivery (no callback_url, already sent, or being sent)")
+        return PassbackDelivery(run_id, False, "no due delivery (nothing to pass back, already sent, or being sent)")
     delivered = any(outcome.status == "delivered" for outcome in outcomes)
     return PassbackDelivery(run_id, delivered, ", ".join(f"{o.delivery_id}: {o.status}" for o in outcomes))
 

@@ -25,7 +25,7 @@ from grader.services.batch_states import (
 )
 from grader.services.courses import require_assignment
 from grader.services.grade import make_current
-from grader.services.outbox import new_passback, supersede_pending
+from grader.services.outbox import record_passback, supersede_pending
 from grader.services.queries import current_run, newest_runs, unfinished_batch, unfinished_runs
 from grader.services.queueing import queue_run, request_passback
 from grader.services.regrade_scope import OnlyStatus, Scope
@@ -241,8 +241,7 @@ def _switch(session: Session, submission_id: str, to: GradingRun | None, reason:
     session.flush()
     if previous is None or (previous.score, previous.max_score) != (to.score, to.max_score):
         supersede_pending(session, submission_id)
-        if to.submission.callback_url:
-            new_passback(session, to.submission, to, reason)
+        if record_passback(session, to, reason=reason) is not None:
             request_passback(session, to)
 
 

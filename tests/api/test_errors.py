@@ -23,6 +23,10 @@ EXPECTED = {
     errors.Forbidden("another course"): (403, "forbidden", 2, {}),
     errors.RateLimited(2.2): (429, "rate_limited", 2, {"retry-after": "3"}),
     errors.SandboxFailure("bwrap cannot start"): (503, "sandbox_unavailable", 1, {}),
+    errors.LaunchRejected("deployment 'd' is not registered", status_code=403): (403, "lti_launch_rejected", 2, {}),
+    errors.ToolKeyUnavailable("no tool key yet"): (503, "lti_key_unavailable", 2, {}),
+    errors.TokenRequestFailed("invalid_client", status_code=401, retryable=False): (502, "lti_token_refused", 1, {}),
+    errors.InvalidSettings("invalid settings: GRADER_RUN_LEASE_S: not an integer"): (500, "invalid_settings", 2, {}),
 }
 
 

@@ -60,6 +60,9 @@ def test_external_id_reused_for_another_student_is_a_conflict(world: ApiWorld) -
     ("layers_dev.png", b"print('hello')\n", 415, "unsupported_type"),
     ("layers_dev.py", b"", 422, "empty"),
     ("layers_dev.ipynb", b"{not json", 422, "not_notebook"),
+    ("layers_dev.ipynb", b'{"not": "nb"}', 422, "not_notebook"),
+    ("layers_dev.ipynb", b"[1, 2]", 422, "not_notebook"),
+    ("layers_dev.txt", b"def matmul(A, B):\n    return A @ B\n", 415, "unsupported_type"),
     ("layers_dev.py", b"def something_else():\n    return 1\n", 422, "wrong_assignment"),
 ])
 def test_rejected_upload_names_the_problem_and_stores_nothing(world: ApiWorld, filename: str, content: bytes,
@@ -100,6 +103,7 @@ def test_student_view_hides_hidden_items_and_instructor_view_shows_everything(
     run = staff["runs"][0]
     assert run["output"] and run["sandbox"]["wall_s"] > 0 and run["sandbox"]["backend"]
     assert "integrity_flags" in run and any(item["message"] for item in run["tests"] if item["status"] == "failed")
+    assert run["dispatched_at"] and run["dispatches"] == 1
 
 
 def test_regrade_queues_a_new_run_once(world: ApiWorld, runner: SandboxRunner, limits: SandboxLimits) -> None:

@@ -1,0 +1,1 @@
+"""Passback channels: how a stored score reaches an LMS (signed webhook, or LTI Assignment and Grade Services)."""

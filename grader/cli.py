@@ -48,7 +48,7 @@ def grade(
     from grader.cli_progress import waiting_on_stderr
     from grader.cli_stack import NotGraded, grade_queued
     from grader.config import get_settings
-    from grader.runtime_context import grade_file_once
+    from grader.grade_once import grade_file_once
 
     if path.is_dir():
         if queue:

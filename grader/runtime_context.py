@@ -36,16 +36,6 @@ def runner_for(settings: Settings) -> SandboxRunner:
     return _RUNNERS[key]
 
 
-def one_shot_runner(settings: Settings) -> SandboxRunner:
-    """The runner for a command that grades one file and exits: the configured backend on the cold pool.
-
-    A warm sandbox pays for a zygote that imports numpy and matplotlib so that the jobs after the first are
-    cheap; one job never sees those, so it would start the zygote, fork it once and throw both away.
-    """
-    cold = settings.model_copy(update={"sandbox": settings.sandbox.model_copy(update={"pool": "cold"})})
-    return runner_for(cold)
-
-
 def ensure_embedded_schema(settings: Settings) -> None:
     """The embedded SQLite default migrates itself; a server database is migrated by `grader db upgrade`."""
     if not settings.database_url:
@@ -60,17 +50,11 @@ def grade_file_embedded(settings: Settings, *, content: bytes, filename: str, st
     """Accept (one transaction), grade in-process the way a worker does (claim, evaluate, record), and return the
     result contract; a run that could not be graded is stored `error` with its cause, then the cause is raised.
 
-    `runner` defaults to the configured pool; a single file from the CLI takes the one-shot one.
+    `runner` defaults to the configured pool; a single file from the CLI brings one started ahead
+    (grader.grade_once).
     """
     ensure_embedded_schema(settings)
     return accept_and_grade(settings, Upload(content, filename, student, assignment), runner or runner_for(settings))
-
-
-def grade_file_once(settings: Settings, *, content: bytes, filename: str, student: str,
-                    assignment: str) -> dict[str, Any]:
-    """`grade_file_embedded` for a command that grades one file and exits: on the one-shot sandbox."""
-    return grade_file_embedded(settings, content=content, filename=filename, student=student, assignment=assignment,
-                               runner=one_shot_runner(settings))
 
 
 def accept_and_grade(settings: Settings, upload: Upload, runner: SandboxRunner) -> dict[str, Any]:

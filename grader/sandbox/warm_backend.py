@@ -7,6 +7,7 @@ what the job could write before the next one; see harness/main.py.
 """
 
 import atexit
+import contextlib
 import os
 import threading
 import weakref
@@ -14,7 +15,7 @@ import weakref
 from grader.errors import SandboxFailure
 from grader.sandbox import warm_sandbox
 from grader.sandbox.bwrap_backend import BwrapRunner
-from grader.sandbox.job import SandboxJob, SandboxResult
+from grader.sandbox.job import SandboxJob, SandboxLimits, SandboxResult
 from grader.sandbox.runtime import Runtime
 from grader.sandbox.warm_sandbox import NotDelivered, WarmSandbox, sandbox_shape
 
@@ -53,6 +54,14 @@ class WarmRunner(BwrapRunner):
                 except NotDelivered as exc:
                     raise SandboxFailure(f"{exc}, twice in a row") from exc
 
+    def start_ahead(self, limits: SandboxLimits) -> None:
+        """Start the sandbox now, before its job exists, so its start overlaps the caller's own work; nothing of a
+        job enters it before `run`. One that cannot start is left for `run`, which tries again and says why."""
+        with self._lock:
+            if self._sandbox is None:
+                with contextlib.suppress(SandboxFailure):
+                    self._sandbox = WarmSandbox.start(self, SandboxJob("", [], [], [], limits))
+
     def _deliver(self, job: SandboxJob) -> SandboxResult:
         sandbox = self._sandbox_for(job)
         try:
@@ -67,7 +76,7 @@ class WarmRunner(BwrapRunner):
             sandbox.abandon()
             sandbox = None
         reusable = sandbox is not None and sandbox.shape == sandbox_shape(job.limits) and \
-            sandbox.jobs < self.max_jobs and sandbox.await_ready(warm_sandbox.READY_TIMEOUT_S)
+            sandbox.jobs < self.max_jobs and (sandbox.ready or sandbox.await_ready(warm_sandbox.READY_TIMEOUT_S))
         if sandbox is not None and not reusable:
             sandbox.close()
             sandbox = None

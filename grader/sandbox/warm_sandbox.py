@@ -101,6 +101,7 @@ class WarmSandbox:
         self.init_pidfd: int | None = None
         self.jobs = 0
         self.alive = True
+        self.ready = False  # its `ready` frame read and no job sent since
         self._buffer, self._stderr, self._info = bytearray(), bytearray(), bytearray()
         self._out, self._err = process.stdout.fileno(), process.stderr.fileno()
         for fd in (self._out, self._err, process.stdin.fileno()):
@@ -124,18 +125,21 @@ class WarmSandbox:
     def await_ready(self, timeout: float) -> bool:
         """Wait for the `ready` frame PID 1 sends once the last job is cleaned up; False if it is unusable."""
         read = self._read_frame(time.monotonic() + timeout, READY_BYTES)
+        self.ready = False
         if read.outcome != "frame":
             return False
         with contextlib.suppress(ValueError):
             message = json.loads(read.body)
-            return isinstance(message, dict) and message.get("kind") == "ready" and message.get("recycle") is False
-        return False
+            self.ready = isinstance(message, dict) and message.get("kind") == "ready" and \
+                message.get("recycle") is False
+        return self.ready
 
     def run(self, job: SandboxJob) -> SandboxResult:
         """Send one job and wait for its report under the job's wall limit (plus grace); never raises for the
         student. A sandbox that overran or died is killed here and marked dead; NotDelivered if it was dead
         before it could take the job."""
         self.jobs += 1
+        self.ready = False
         before, started = self.cpu(), time.monotonic()
         deadline = started + job.limits.wall_s + WALL_GRACE_S
         sent = self._write(_frame(json.dumps(job.to_wire()).encode()), started + ACCEPT_TIMEOUT_S)

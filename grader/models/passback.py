@@ -45,7 +45,8 @@ class Passback(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("grading_runs.id", ondelete="CASCADE"), index=True)
     reason: Mapped[PassbackReason] = mapped_column(stored_enum(PassbackReason), default=PassbackReason.GRADED)
     channel: Mapped[PassbackChannelName] = mapped_column(stored_enum(PassbackChannelName),
-                                                         default=PassbackChannelName.WEBHOOK)
+                                                         default=PassbackChannelName.WEBHOOK,
+                                                         server_default=PassbackChannelName.WEBHOOK.value)
     callback_url: Mapped[str] = mapped_column(String(2048))
     lti_launch_id: Mapped[str | None] = mapped_column(ForeignKey("lti_launches.id", ondelete="SET NULL"),
                                                       default=None)

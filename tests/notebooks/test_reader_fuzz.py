@@ -48,7 +48,7 @@ almost_notebooks = st.fixed_dictionaries(
 )
 
 
-def _answer(content: bytes, filename: str) -> list[StudentCell] | Rejected:
+def _check_answer(content: bytes, filename: str) -> list[StudentCell] | Rejected:
     """The reader's whole contract: cells that pass the assignment check and can be stored, or a Rejected."""
     try:
         cells = read_submission(content, filename, max_bytes=LIMIT)
@@ -88,30 +88,30 @@ def _mutate(notebook: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
 @FUZZ
 @given(content=st.binary(max_size=2048), filename=st.sampled_from(FILENAMES))
 def test_any_bytes_are_read_or_rejected(content: bytes, filename: str) -> None:
-    _answer(content, filename)
+    _check_answer(content, filename)
 
 
 @FUZZ
 @given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=600), filename=st.sampled_from(FILENAMES))
 def test_any_text_is_read_or_rejected(text: str, filename: str) -> None:
-    _answer(("# %%\n" + text).encode("utf-8", "surrogatepass"), filename)
+    _check_answer(("# %%\n" + text).encode("utf-8", "surrogatepass"), filename)
 
 
 @FUZZ
 @given(notebook=almost_notebooks, filename=st.sampled_from(("layers_dev.ipynb", "layers_dev.py", "submission")))
 def test_almost_notebook_json_is_read_or_rejected(notebook: dict[str, Any], filename: str) -> None:
-    _answer(json.dumps(notebook).encode(), filename)
+    _check_answer(json.dumps(notebook).encode(), filename)
 
 
 @FUZZ
 @given(data=st.data())
 def test_a_damaged_real_notebook_is_read_or_rejected(data: st.DataObject) -> None:
-    _answer(json.dumps(_mutate(REAL_NOTEBOOK, data)).encode(), "layers_dev.ipynb")
+    _check_answer(json.dumps(_mutate(REAL_NOTEBOOK, data)).encode(), "layers_dev.ipynb")
 
 
 def test_the_real_notebook_is_read_and_top_level_non_objects_are_rejected() -> None:
-    assert isinstance(_answer(json.dumps(REAL_NOTEBOOK).encode(), "layers_dev.ipynb"), list)
+    assert isinstance(_check_answer(json.dumps(REAL_NOTEBOOK).encode(), "layers_dev.ipynb"), list)
     for content in (b'{"not": "nb"}', b"[1, 2]", b'"text"', b"null", b'{"nbformat": 4, "cells": {}}',
                     b'{"nbformat": 4, "cells": [[]]}', b'{"nbformat": 3, "cells": []}', b"[" * 5000):
-        answer = _answer(content, "layers_dev.ipynb")
+        answer = _check_answer(content, "layers_dev.ipynb")
         assert isinstance(answer, Rejected) and answer.code == "not_notebook", content[:40]

@@ -5,6 +5,7 @@ Commands import what they use inside their body, so `grader --help` loads neithe
 
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -64,9 +65,10 @@ def grade(
             document = grade_queued(settings, content=content, filename=path.name, student=student,
                                     assignment=assignment, timeout_s=timeout)
         else:
-            with waiting_on_stderr(lambda: _grading_line(path.name, settings)):
+            in_sandbox = threading.Event()
+            with waiting_on_stderr(lambda: _grading_line(path.name, settings) if in_sandbox.is_set() else None):
                 document = grade_file_once(settings, content=content, filename=path.name, student=student,
-                                           assignment=assignment)
+                                           assignment=assignment, on_job=in_sandbox.set)
     except Rejected as exc:
         _reject(assignment, exc.reason, exc.code, as_json)
     except NotFound as exc:

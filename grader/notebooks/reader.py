@@ -78,6 +78,7 @@ def _parse_ipynb(text: str) -> nbformat.NotebookNode:
             raise _not_notebook(f"cell {index} {problem}")
         if isinstance(cell["source"], list):
             cell["source"] = "".join(cell["source"])
+        cell.setdefault("metadata", {})  # nbformat 4 requires it; what reads the cells again (jupytext) relies on it
     try:
         return nbformat.from_dict(data)
     except RecursionError as exc:

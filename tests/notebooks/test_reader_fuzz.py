@@ -115,3 +115,11 @@ def test_the_real_notebook_is_read_and_top_level_non_objects_are_rejected() -> N
                     b'{"nbformat": 4, "cells": [[]]}', b'{"nbformat": 3, "cells": []}', b"[" * 5000):
         answer = _check_answer(content, "layers_dev.ipynb")
         assert isinstance(answer, Rejected) and answer.code == "not_notebook", content[:40]
+
+
+def test_cells_without_metadata_are_read_and_can_be_shown_again() -> None:
+    """Found by the fuzz: a code cell with no "metadata" was accepted, then crashed the dashboard's listing."""
+    notebook = copy.deepcopy(REAL_NOTEBOOK)
+    for cell in notebook["cells"]:
+        cell.pop("metadata", None)
+    assert isinstance(_check_answer(json.dumps(notebook).encode(), "layers_dev.ipynb"), list)

@@ -38,10 +38,6 @@ class Rejected(GraderError):
     def http_status(self) -> int:  # type: ignore[override]
         return self.STATUS_BY_CODE.get(self.code, 422)
 
-    @property
-    def detail(self) -> str:
-        return self.reason
-
 
 class NotFound(GraderError):
     """A named thing (assignment, submission, run, batch, course, token) does not exist, or not for this caller."""
@@ -123,10 +119,6 @@ class LaunchRejected(GraderError):
     @property
     def http_status(self) -> int:  # type: ignore[override]
         return self.status_code
-
-    @property
-    def detail(self) -> str:
-        return self.reason
 
 
 class ToolKeyUnavailable(GraderError):

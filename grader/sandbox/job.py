@@ -44,7 +44,8 @@ class UnitLimits:
     def __post_init__(self) -> None:
         for name in ("per_test_cpu_s", "per_test_wall_s"):
             value = getattr(self, name)
-            if value is not None and not (isinstance(value, (int, float)) and 0 < value <= 3600):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if value is not None and not (number and 0 < value <= 3600):
                 raise ValueError(f"{name} must be a number of seconds in (0, 3600], not {value!r}")
 
 

@@ -75,9 +75,8 @@ def _digest(paths: list[Path], extra: str = "") -> str:
 
 def _package_path(destination: Path, relative: str) -> Path:
     """Where one package file goes; a path that could leave the folder (or replace its runtime file) is refused."""
-    parts = Path(relative).parts
-    if not parts or Path(relative).is_absolute() or any(part in ("", ".", "..") for part in parts) or \
-            relative == RUNTIME_FILE:
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") or "\0" in part for part in parts) or relative == RUNTIME_FILE:
         raise SandboxFailure(f"the package file path {relative!r} is not a plain relative path")
     return destination.joinpath(*parts)
 

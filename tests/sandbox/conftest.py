@@ -30,6 +30,14 @@ def cell_job(limits: SandboxLimits, source: str, package: PackageSpec | None = N
                       package=package or layers_package(), limits=dataclasses.replace(limits, **overrides))
 
 
+def variant_package(name: str) -> PackageSpec:
+    """The layers package with one module of its own, `name` (NAME = name): a runtime with a digest of its own.
+
+    The harness's warm-up still imports the layers package, so every runtime here builds on it."""
+    base = layers_package()
+    return dataclasses.replace(base, files=(*base.files, (f"{name}.py", f"NAME = {name!r}\n".encode())))
+
+
 def run_cell(runner: SandboxRunner, limits: SandboxLimits, source: str, package: PackageSpec | None = None,
              **overrides: Any) -> tuple[SandboxResult, SandboxReport]:
     """Run one cell of code as a notebook and return the result and its strictly parsed report."""

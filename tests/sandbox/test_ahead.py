@@ -13,7 +13,7 @@ from grader.sandbox.process_backend import ProcessRunner
 from grader.sandbox.warm_sandbox import WarmSandbox
 from grader.services.evaluate import evaluate, layers_package
 
-from .conftest import printed, run_cell
+from .conftest import printed, run_cell, variant_package
 from .test_warm import HONEST
 
 
@@ -45,6 +45,20 @@ def test_the_job_runs_in_the_sandbox_started_ahead(starts: list[int], limits: Sa
     assert printed(report) == 42
     assert {item.verdict.status for item in evaluation.score.items} == {"passed"}
     assert len(starts) == 1
+
+
+def test_the_sandbox_started_ahead_is_the_one_of_the_files_package(starts: list[int], limits: SandboxLimits) -> None:
+    """The package is found on the starting thread; the job of that package needs no second start, and a job of
+    another package gets a sandbox of its own."""
+    package = variant_package("ahead_only")
+    runner = AheadRunner(Settings(), lambda: package)
+    try:
+        _, report = run_cell(runner, limits, "import ahead_only, json\nprint(json.dumps(ahead_only.NAME))", package)
+        assert printed(report) == "ahead_only" and len(starts) == 1
+        _, report = run_cell(runner, limits, "import importlib.util\nprint(int(importlib.util.find_spec('ahead_only') is None))")
+        assert printed(report) == 1 and len(starts) == 2
+    finally:
+        runner.close()
 
 
 def test_the_process_backend_has_nothing_to_start_ahead() -> None:

@@ -44,7 +44,8 @@ def test_environment_is_built_from_nothing(runner: SandboxRunner, limits: Sandbo
     carried = [name for name in PASSED_THROUGH if name in os.environ]  # OpenBLAS CPU quirks, when the host sets them
     assert printed(report) == sorted([
         "PATH", "HOME", "LANG", "MPLBACKEND", "MPLCONFIGDIR", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-        "MKL_NUM_THREADS", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "HARNESS_PATH", "HARNESS_PID_NAMESPACE", "PWD",
+        "MKL_NUM_THREADS", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "HARNESS_PATH", "HARNESS_PACKAGE",
+        "HARNESS_PID_NAMESPACE", "PWD",
         *carried,
     ])
     assert "never-inside" not in report.stdout

@@ -6,6 +6,13 @@ times it until every run is stored, once on the warm path and once on the cold p
 
     .venv/bin/python bench/regrade.py --submissions 1000 --cold-submissions 60
     .venv/bin/python bench/regrade.py --memory-run 5000      # warm only: worker RSS at start and end
+    git worktree add --detach /tmp/regrade-base main         # once: the checkout to compare with
+    .venv/bin/python bench/regrade.py --base /tmp/regrade-base --submissions 500 --rounds 2
+
+With --base, the warm path is measured on the base checkout and on this one, alternately (base, this, base,
+this, ...), each side's workers run by this venv's interpreter with PYTHONPATH naming its checkout (the same
+libraries, so the difference is the code); the batch is seeded and started by this checkout either way. Its last
+line is exactly `regrade: N submissions, R subs/s this, B subs/s base, ratio X` (this / base, summed over rounds).
 
 Every submission's file is one of the mix's, with its student's name appended as a comment, so no two
 submissions share bytes (or a sha256), as in a real class. Besides throughput and latency it prints where the
@@ -17,6 +24,7 @@ import argparse
 import hashlib
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import time
@@ -152,7 +160,8 @@ def _machine_cpu_s() -> float:
 def _start_workers(env: dict[str, str], args: argparse.Namespace, log_dir: Path) -> list[subprocess.Popen[bytes]]:
     workers = []
     for index in range(args.workers):
-        log = (log_dir / f"worker-{env['GRADER_SANDBOX_POOL']}-{index}.log").open("ab")
+        side = Path(env["PYTHONPATH"]).name if "PYTHONPATH" in env else "this"
+        log = (log_dir / f"worker-{side}-{env['GRADER_SANDBOX_POOL']}-{index}.log").open("ab")
         workers.append(subprocess.Popen(
             [sys.executable, "-m", "grader", "worker", "--concurrency", str(args.concurrency),
              "--hostname", f"bench{index}@%h"],
@@ -212,8 +221,12 @@ def _latencies(factory: sessionmaker[Session], batch_id: str) -> tuple[list[floa
     return queued, own
 
 
-def _worker_env(url: str, pool: str, args: argparse.Namespace, log_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+def _worker_env(url: str, pool: str, args: argparse.Namespace, log_dir: Path,
+                checkout: Path | None = None) -> dict[str, str]:
+    """The workers' environment; `checkout` (the base) goes first on their import path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_") and k != "PYTHONPATH"}
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
     env.update(GRADER_DATABASE_URL=url, GRADER_BROKER_URL=REDIS_URL, GRADER_SANDBOX_POOL=pool,
                GRADER_HOME=str(log_dir / "home"), GRADER_LOG_LEVEL="WARNING",
                GRADER_SANDBOX_PER_TEST_CPU_S=str(args.per_test_cpu_s), GRADER_SANDBOX_PER_TEST_WALL_S="3")
@@ -256,8 +269,10 @@ def _graded_batch(url: str, factory: sessionmaker[Session], size: int, roots: li
     return run
 
 
-def measure(pool: str, size: int, args: argparse.Namespace, log_dir: Path) -> PathFigures:
-    """One fresh database, one class, workers on one sandbox path, one regrade batch timed to the last result."""
+def measure(pool: str, size: int, args: argparse.Namespace, log_dir: Path, checkout: Path | None = None,
+            label: str = "") -> PathFigures:
+    """One fresh database, one class, workers on one sandbox path (of `checkout`, by default this one), one
+    regrade batch timed to the last result."""
     url = _create_database()
     engine: Engine = make_engine(url)
     try:
@@ -265,15 +280,15 @@ def measure(pool: str, size: int, args: argparse.Namespace, log_dir: Path) -> Pa
         factory = make_session_factory(engine)
         _seed_class(factory, size)
         redis.Redis.from_url(REDIS_URL).flushdb()
-        workers = _start_workers(_worker_env(url, pool, args, log_dir), args, log_dir)
+        workers = _start_workers(_worker_env(url, pool, args, log_dir, checkout), args, log_dir)
         try:
             _wait_ready(log_dir, args.workers)
             run = _graded_batch(url, factory, size, [w.pid for w in workers], args)
         finally:
             _stop(workers)
         done = max(run.done, 1)
-        return PathFigures(pool, size, run.seconds, *_latencies(factory, run.batch_id), run.cpu_s / done, *run.rss,
-                           run.statuses, {part: value / done for part, value in run.parts.items()}, run.load,
+        return PathFigures(label or pool, size, run.seconds, *_latencies(factory, run.batch_id), run.cpu_s / done,
+                           *run.rss, run.statuses, {part: value / done for part, value in run.parts.items()}, run.load,
                            run.series)
     finally:
         engine.dispose()
@@ -327,7 +342,47 @@ def _arguments() -> argparse.Namespace:
                         help="CPU limit per locked test/probe (the layers suite needs ~10 ms; a loop costs this)")
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between progress queries")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up on a batch after this many seconds")
+    parser.add_argument("--base", type=Path, default=None,
+                        help="a checkout to compare with (warm path only, alternating with this checkout)")
+    parser.add_argument("--rounds", type=int, default=1, help="with --base: batches per side, alternating")
     return parser.parse_args()
+
+
+def _imported_from(checkout: Path) -> Path:
+    """The grader a worker with PYTHONPATH=checkout really imports (a wrong path would measure one side twice)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(checkout)}
+    probe = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], env=env, cwd="/",
+                           capture_output=True, text=True, check=True)
+    found = Path(probe.stdout.strip()).resolve()
+    if not found.is_relative_to(checkout.resolve()):
+        raise SystemExit(f"PYTHONPATH={checkout} imports {found}, not that checkout")
+    return found.parent
+
+
+def side_by_side(args: argparse.Namespace, log_dir: Path) -> None:
+    """Warm path, base checkout and this one alternately; the ratio of their summed rates."""
+    base = args.base.resolve()
+    print(f"base: {_imported_from(base)} at {_head(base)}; this: {_imported_from(REPO_ROOT)} at {_head(REPO_ROOT)}")
+    sides: dict[str, list[PathFigures]] = {"base": [], "this": []}
+    for _ in range(args.rounds):
+        for name, checkout in (("base", base), ("this", REPO_ROOT)):
+            figures = measure("warm", args.submissions, args, log_dir, checkout, label=f"{name} warm")
+            report(figures)
+            sides[name].append(figures)
+    rates = {name: sum(f.submissions for f in runs) / sum(f.seconds for f in runs) for name, runs in sides.items()}
+    cpu = {name: statistics.mean(f.cpu_s for f in runs) for name, runs in sides.items()}
+    ratio = rates["this"] / rates["base"] if rates["base"] else float("inf")
+    print(f"this/base: throughput {ratio:.2f}x, machine CPU per submission {cpu['this'] * 1000:.0f} ms this, "
+          f"{cpu['base'] * 1000:.0f} ms base; per round: "
+          f"{', '.join(f'{b.rate:.1f}/{t.rate:.1f}' for b, t in zip(sides['base'], sides['this'], strict=True))} "
+          "subs/s (base/this)")
+    print(f"regrade: {args.submissions} submissions, {rates['this']:.1f} subs/s this, {rates['base']:.1f} subs/s "
+          f"base, ratio {ratio:.2f}")
+
+
+def _head(checkout: Path) -> str:
+    return subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip() or "?"
 
 
 def main() -> None:
@@ -337,6 +392,9 @@ def main() -> None:
     log_dir.mkdir(parents=True)
     print(f"command: {shlex.join([sys.executable, *sys.argv])}  (logs in {log_dir}; {os.cpu_count()} cores; "
           f"{args.workers} worker(s) x {args.concurrency} pool process(es))")
+    if args.base is not None:
+        side_by_side(args, log_dir)
+        return
     if args.memory_run:
         memory = measure("warm", args.memory_run, args, log_dir)
         report(memory)

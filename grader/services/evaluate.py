@@ -6,11 +6,11 @@ from functools import cache
 from pathlib import Path
 
 from grader.assignments.bundle import AssignmentBundle
+from grader.assignments.rubric import RubricItem
 from grader.notebooks.cells import StudentCell
 from grader.notebooks.lines import cell_first_lines, with_file_lines
 from grader.notebooks.reader import read_submission
 from grader.notebooks.restore import restore_locked_cells
-from grader.assignments.rubric import RubricItem
 from grader.sandbox.job import JobProbe, JobTest, SandboxJob, SandboxLimits, SandboxResult, UnitLimits
 from grader.sandbox.package import PackageSpec
 from grader.sandbox.runner import SandboxRunner

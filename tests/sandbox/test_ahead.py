@@ -55,14 +55,16 @@ def test_the_sandbox_started_ahead_is_the_one_of_the_files_package(starts: list[
     try:
         _, report = run_cell(runner, limits, "import ahead_only, json\nprint(json.dumps(ahead_only.NAME))", package)
         assert printed(report) == "ahead_only" and len(starts) == 1
-        _, report = run_cell(runner, limits, "import importlib.util\nprint(int(importlib.util.find_spec('ahead_only') is None))")
+        absent = "import importlib.util\nprint(int(importlib.util.find_spec('ahead_only') is None))"
+        _, report = run_cell(runner, limits, absent)
         assert printed(report) == 1 and len(starts) == 2
     finally:
         runner.close()
 
 
 def test_the_process_backend_has_nothing_to_start_ahead() -> None:
-    assert isinstance(one_shot_runner(Settings(sandbox=SandboxSettings(backend="process")), layers_package), ProcessRunner)
+    process = Settings(sandbox=SandboxSettings(backend="process"))
+    assert isinstance(one_shot_runner(process, layers_package), ProcessRunner)
     ahead = one_shot_runner(Settings(), layers_package)
     assert isinstance(ahead, AheadRunner)
     ahead.close()

@@ -87,7 +87,7 @@ def test_a_mixed_queue_starts_one_sandbox_per_runtime_not_per_job(small_pool: Wa
     a, b = variant_package("pool_a"), variant_package("pool_b")
     started = []
     for package in (a, b, a, b, a, b):
-        result, report = run_cell(small_pool, limits, "print(1)", package)
+        result, _ = run_cell(small_pool, limits, "print(1)", package)
         started.append(result.sandbox_started)
     assert small_pool.starts == 2 and started == [True, True, False, False, False, False]
     assert len(small_pool.resident_groups()) == 2

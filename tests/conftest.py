@@ -86,6 +86,19 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home", sandbox=SandboxSettings())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _shipped_packages_staged() -> None:
+    """Every shipped assignment's package staged before any test, as a worker's first job of it would: a suite that
+    compares the staged runtime before and after itself (tests/hostile) then sees only what its jobs changed."""
+    from grader.assignments.bundle import available_assignments, load_assignment
+    from grader.sandbox.runtime import build_runtime
+    from grader.services.evaluate import bundle_package
+
+    runtime = build_runtime(Path(SandboxSettings().runtime_dir))
+    for name in available_assignments():
+        runtime.package(bundle_package(load_assignment(name)))
+
+
 @pytest.fixture(scope="session")
 def runner() -> Iterator[SandboxRunner]:
     """One real bubblewrap runner of the default (warm) pool for the whole session: the runtime is staged and

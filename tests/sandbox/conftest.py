@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from grader.assignments.bundle import load_assignment
 from grader.config import SandboxSettings, Settings
 from grader.sandbox.job import JobCell, SandboxJob, SandboxLimits, SandboxResult
 from grader.sandbox.package import PackageSpec
 from grader.sandbox.runner import SandboxRunner, make_runner
-from grader.services.evaluate import layers_package
+from grader.services.evaluate import bundle_package
 from grader.verdicts.judge import parse_report
 from grader.verdicts.wire import SandboxReport
 
@@ -22,6 +23,11 @@ def runner(request: pytest.FixtureRequest) -> Iterator[SandboxRunner]:
     assert runner.pool == request.param
     yield runner
     getattr(runner, "close", lambda: None)()
+
+
+def layers_package() -> PackageSpec:
+    """The package the layers assignment's submissions import."""
+    return bundle_package(load_assignment("layers"))
 
 
 def cell_job(limits: SandboxLimits, source: str, package: PackageSpec | None = None, **overrides: Any) -> SandboxJob:

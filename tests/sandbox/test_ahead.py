@@ -11,9 +11,9 @@ from grader.sandbox.ahead import AheadRunner, one_shot_runner
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.process_backend import ProcessRunner
 from grader.sandbox.warm_sandbox import WarmSandbox
-from grader.services.evaluate import evaluate, layers_package
+from grader.services.evaluate import evaluate
 
-from .conftest import printed, run_cell, variant_package
+from .conftest import layers_package, printed, run_cell, variant_package
 from .test_warm import HONEST
 
 

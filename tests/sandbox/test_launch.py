@@ -11,7 +11,8 @@ from grader.sandbox.bwrap_backend import BwrapRunner
 from grader.sandbox.job import SandboxJob, SandboxLimits
 from grader.sandbox.launch import DIAGNOSTICS_BYTES, WALL_GRACE_S, Launch, launch, reported_stop
 from grader.sandbox.runner import SandboxRunner
-from grader.services.evaluate import layers_package
+
+from .conftest import layers_package
 
 
 def _job(limits: SandboxLimits, **overrides: Any) -> SandboxJob:

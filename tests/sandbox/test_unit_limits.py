@@ -10,9 +10,11 @@ from grader.assignments.bundle import load_assignment
 from grader.sandbox.job import JobProbe, JobTest, SandboxJob, SandboxLimits, UnitLimits
 from grader.sandbox.launch import job_cpu_cap
 from grader.sandbox.runner import SandboxRunner
-from grader.services.evaluate import build_job, layers_package
+from grader.services.evaluate import build_job
 from grader.verdicts.judge import Judge
 from grader.verdicts.plan import ProbePlan
+
+from .conftest import layers_package
 
 HONEST = Path(__file__).resolve().parents[1] / "data" / "hostile" / "honest.py"
 LOOP = "def test_spins():\n    while True:\n        pass\n"

@@ -20,12 +20,13 @@ import os
 import shlex
 import sys
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.assignments.bundle import AssignmentBundle, load_assignment
-from grader.assignments.release import release_notebook
+from grader.assignments.release import clear_solutions
 from grader.config import SandboxSettings, Settings
 from grader.sandbox.job import SandboxJob, SandboxResult
 from grader.sandbox.package import PackageSpec
@@ -70,7 +71,7 @@ def _packages(bundles: list[AssignmentBundle]) -> list[PackageSpec | None]:
 def _files(bundle: AssignmentBundle) -> list[bytes]:
     folder = Path(getattr(bundle, "folder", REPO / "grader" / "assignments" / bundle.name))
     examples = [path.read_bytes() for path in sorted((folder / "examples").glob("*.py"))]
-    return [bundle.source_text.encode(), *examples, release_notebook(bundle.source_text).encode()]
+    return [bundle.source_text.encode(), *examples, clear_solutions(bundle.source_text).encode()]
 
 
 def _queue(bundles: list[AssignmentBundle], size: int) -> list[Submission]:
@@ -127,7 +128,8 @@ def _rss_mib(pids: list[int]) -> float:
 
 def run(queue: list[Submission], bundle_ids: list[str], processes: int,
         warm_runtimes: int) -> tuple[float, int, str, float]:
-    """Grade the queue over `processes` forked processes; (seconds, sandbox starts, statuses, peak RSS MiB)."""
+    """Grade the queue over `processes` forked processes, each a contiguous share (so each sees every bundle in
+    turn); (seconds, sandbox starts, statuses, peak RSS MiB)."""
     read, write = os.pipe()
     started, pids = time.monotonic(), []
     for index in range(processes):
@@ -136,8 +138,11 @@ def run(queue: list[Submission], bundle_ids: list[str], processes: int,
             code = 1
             try:
                 os.close(read)
-                _grade(queue[index::processes], bundle_ids, warm_runtimes, write)
+                share = queue[index * len(queue) // processes:(index + 1) * len(queue) // processes]
+                _grade(share, bundle_ids, warm_runtimes, write)
                 code = 0
+            except BaseException:
+                traceback.print_exc()
             finally:
                 os._exit(code)
         pids.append(pid)

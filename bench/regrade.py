@@ -83,6 +83,7 @@ class PathFigures:
     cpu_by_part: dict[str, float]
     load: tuple[float, float]
     rss_series: list[str]
+    sandbox_starts: int | None = None  # runs whose job needed a new sandbox (None: the checkout does not record it)
 
     @property
     def rate(self) -> float:
@@ -221,6 +222,14 @@ def _latencies(factory: sessionmaker[Session], batch_id: str) -> tuple[list[floa
     return queued, own
 
 
+def _sandbox_starts(factory: sessionmaker[Session], batch_id: str) -> int | None:
+    """How many of the batch's runs started a sandbox (and its zygote) for their job, as each run records it."""
+    with session_scope(factory) as session:
+        usages = session.execute(select(GradingRun.sandbox_usage).where(GradingRun.batch_id == batch_id)).scalars()
+        flags = [usage.get("sandbox_started") for usage in usages if usage]
+    return None if all(flag is None for flag in flags) else sum(1 for flag in flags if flag)
+
+
 def _worker_env(url: str, pool: str, args: argparse.Namespace, log_dir: Path,
                 checkout: Path | None = None) -> dict[str, str]:
     """The workers' environment; `checkout` (the base) goes first on their import path."""
@@ -289,7 +298,7 @@ def measure(pool: str, size: int, args: argparse.Namespace, log_dir: Path, check
         done = max(run.done, 1)
         return PathFigures(label or pool, size, run.seconds, *_latencies(factory, run.batch_id), run.cpu_s / done,
                            *run.rss, run.statuses, {part: value / done for part, value in run.parts.items()}, run.load,
-                           run.series)
+                           run.series, _sandbox_starts(factory, run.batch_id))
     finally:
         engine.dispose()
         _drop_database(url)
@@ -317,7 +326,8 @@ def report(figures: PathFigures) -> None:
     ms = 1000.0
     print(f"[{figures.pool}] {figures.submissions} submissions in {figures.seconds:.1f} s = "
           f"{figures.rate:.1f} subs/s; statuses {dict(figures.statuses)}; load {figures.load[0]:.2f} at start, "
-          f"{figures.load[1]:.2f} at end")
+          f"{figures.load[1]:.2f} at end; sandbox starts "
+          f"{'not recorded' if figures.sandbox_starts is None else figures.sandbox_starts}")
     own = [_percentile(figures.service, share) * ms for share in (0.5, 0.95)]
     queued = [_percentile(figures.latencies, share) * ms for share in (0.5, 0.95)]
     print(f"[{figures.pool}] per-submission latency claimed->stored p50 {own[0]:.0f} ms, p95 {own[1]:.0f} ms; "

@@ -32,6 +32,11 @@ class AssignmentBundle:
     rubric: Rubric
     hidden_tests: ModuleType
 
+    @property
+    def probes(self) -> dict[str, Any]:
+        """PROBES of hidden_tests.py: every hidden probe and shadow by name (a ProbeDefinition each)."""
+        return dict(self.hidden_tests.PROBES)
+
     def cell(self, grade_id: str) -> SourceCell:
         for cell in self.source_cells:
             if cell.grade_id == grade_id:

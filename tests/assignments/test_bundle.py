@@ -19,13 +19,12 @@ def test_layers_is_available_and_totals_90() -> None:
 
 
 def test_every_hidden_item_and_shadow_has_a_probe() -> None:
-    probes = BUNDLE.hidden_tests.PROBES
-    shadows = BUNDLE.hidden_tests.SHADOWS
+    probes = BUNDLE.probes
     for item in BUNDLE.rubric.items:
         if item.kind == "hidden":
             assert item.id in probes and item.visibility == "hidden"
         else:
-            assert item.shadow in shadows and item.visibility == "visible"
+            assert item.shadow in probes and item.visibility == "visible"
 
 
 def test_rubric_points_must_match_the_source() -> None:

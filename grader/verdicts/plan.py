@@ -13,14 +13,11 @@ from grader.verdicts.wire import UnitOutcome
 
 
 def probe_units(bundle: AssignmentBundle) -> dict[str, ProbeDefinition]:
-    """The probe definition of every unit the harness runs: each hidden item (its `probe`, by default its id) and
-    each locked item's shadow, by unit id. An unknown probe name is a KeyError naming it."""
-    units: dict[str, str] = {}
-    for item in bundle.rubric.items:
-        if item.kind == "hidden":
-            units[item.id] = getattr(item, "probe", None) or item.id
-        elif item.shadow:
-            units[item.shadow] = item.shadow
+    """The probe definition of every unit the harness runs, by unit id and in the order they are drawn and run: each
+    hidden item (its `probe`, by default its id), then each locked item's shadow. An unknown probe is a KeyError."""
+    items = bundle.rubric.items
+    units = {item.id: getattr(item, "probe", None) or item.id for item in items if item.kind == "hidden"}
+    units.update({item.shadow: item.shadow for item in items if item.kind != "hidden" and item.shadow})
     missing = sorted(name for name in units.values() if name not in bundle.probes)
     if missing:
         raise KeyError(f"the {bundle.name} bundle's PROBES has no {', '.join(missing)}")

@@ -320,7 +320,7 @@ def test_lying_objects_are_data_never_a_harness_failure(harness: dict[str, Modul
         'AttributeError: \'RuntimeError\' object has no attribute \'weights\'')
 
 
-def test_a_base_exception_from_student_code_ends_the_unit_not_the_program_table(
+def test_a_base_exception_from_student_code_leaves_the_call_and_ends_the_unit(
         harness: dict[str, ModuleType], hostile: dict[str, Any]) -> None:
     """SystemExit and KeyboardInterrupt are never data: they leave run_call, and the workspace ends the unit
     (PID 1 reports it as a process that exited before its result), exactly as they always did."""

@@ -22,11 +22,11 @@ class ProbePlan:
     def draw(cls, bundle: AssignmentBundle, seed: int) -> "ProbePlan":
         """Fresh inputs for every probe, from one recorded seed; shadows replay the locked tests' own seeds."""
         rng = np.random.default_rng(seed)
-        definitions = {**bundle.hidden_tests.PROBES, **bundle.hidden_tests.SHADOWS}
-        units = [item.id for item in bundle.rubric.items if item.kind == "hidden"]
-        units += [item.shadow for item in bundle.rubric.items if item.shadow]
+        units = {item.id: item.probe or item.id for item in bundle.rubric.items if item.kind == "hidden"}
+        units.update({item.shadow: item.shadow for item in bundle.rubric.items if item.shadow})
         seeds = tuple(bundle.rubric.locked_test_seeds)
-        return cls(bundle=bundle, calls={unit: definitions[unit].generate(rng, seeds) for unit in units}, seed=seed)
+        return cls(bundle=bundle, calls={unit: bundle.probes[probe].generate(rng, seeds)
+                                         for unit, probe in units.items()}, seed=seed)
 
     def job_probes(self) -> list[JobProbe]:
         """The probes as the harness runs them; a shadow only when its locked test passed (see Judge._locked)."""
@@ -41,11 +41,11 @@ class ProbePlan:
             if outcome.status == "memory":
                 return "memory", "ran out of memory"
             return "error", "the probe did not return one result per call"
-        definitions = {**self.bundle.hidden_tests.PROBES, **self.bundle.hidden_tests.SHADOWS}
         for result in outcome.results:
             if not result.ok and result.error is not None and result.error.type == "MemoryError":
                 return "memory", "ran out of memory"
-        definition = definitions[unit]
+        probes = {item.id: item.probe for item in self.bundle.rubric.items if item.probe}
+        definition = self.bundle.probes[probes.get(unit, unit)]
         problem = definition.check(calls, outcome.results)
         if problem is None:
             return None

@@ -75,15 +75,13 @@ def _relative(name: str, file: str) -> PurePosixPath:
 
 
 def _root(paths: list[PurePosixPath], file: str) -> PurePosixPath:
-    """The folder holding assignment.yaml: the archive's top, or its one top-level folder."""
+    """The folder holding assignment.yaml: the archive's top, or the one top-level folder that holds it."""
     if PurePosixPath(MANIFEST) in paths:
         return PurePosixPath()
-    tops = {path.parts[0] for path in paths if path.parts}
-    if len(tops) == 1:
-        top = PurePosixPath(next(iter(tops)))
-        if top / MANIFEST in paths:
-            return top
-    raise BundleInvalid(f"no {MANIFEST} at the archive's top or in its one top-level folder", file=file)
+    folders = [path.parent for path in paths if path.name == MANIFEST and len(path.parts) == 2]
+    if len(folders) == 1:
+        return folders[0]
+    raise BundleInvalid(f"no {MANIFEST} at the archive's top or in exactly one top-level folder", file=file)
 
 
 def unpack(data: bytes, *, name: str, destination: Path) -> None:

@@ -8,6 +8,7 @@ import ast
 import hashlib
 import importlib.util
 import sys
+import threading
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from grader.errors import BundleInvalid
 
 HIDDEN_TESTS = "hidden_tests.py"
 PACKAGE_PREFIX = "_grader_bundle_"
+_IMPORTING = threading.Lock()  # a module is in sys.modules before it has run; no other thread may take it then
 
 
 def _package(folder: Path, version: str) -> str:
@@ -98,5 +100,6 @@ def load_probes(folder: Path, version: str, *, file: str) -> dict[str, Any]:
     """The bundle's probe definitions by name; none without hidden_tests.py."""
     if not (folder / HIDDEN_TESTS).is_file():
         return {}
-    module = _import(folder, version, file)
+    with _IMPORTING:
+        module = _import(folder, version, file)
     return _definitions(module, f"{file}/{HIDDEN_TESTS}")

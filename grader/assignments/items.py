@@ -6,7 +6,8 @@ from typing import Any
 from grader.assignments.marked_yaml import MarkedDocument
 from grader.assignments.schema import AssignmentSpec, ItemSpec
 from grader.notebooks.cells import SourceCell
-from grader.scoring.rubric import ItemLimits, RubricItem
+from grader.sandbox.job import UnitLimits
+from grader.scoring.rubric import RubricItem
 
 
 def _known(probes: Mapping[str, Any]) -> str:
@@ -43,7 +44,7 @@ def rubric_items(spec: AssignmentSpec, cells: tuple[SourceCell, ...], probes: Ma
         if item.kind == "locked":
             _locked(item, index, by_id, document)
         probe = _probe_name(item, index, probes, document)
-        limits = None if item.limits is None else ItemLimits(**item.limits.model_dump())
+        limits = None if item.limits is None else UnitLimits(**item.limits.model_dump())
         items.append(RubricItem(id=item.id, name=item.name, kind=item.kind, points=item.points,
                                 shadow=item.shadow, probe=probe if item.kind == "hidden" else None, limits=limits))
     return tuple(items)

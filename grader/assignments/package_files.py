@@ -71,14 +71,18 @@ def module_names(paths: list[str]) -> list[str]:
     return [module for module in modules if module]
 
 
-def _check_shadowing(files: dict[str, bytes], spec: AssignmentSpec, document: MarkedDocument) -> None:
+def _check_shadowing(files: dict[str, bytes], named: set[str], spec: AssignmentSpec, document: MarkedDocument,
+                     *, folder: str) -> None:
     """The student's module must be the one a submission's import finds, never a package file."""
-    tops = {PurePosixPath(path).parts[0] for path in files}
-    for top in sorted(tops):
-        name = top.removesuffix(".py")
-        if name == spec.module_name or top == RUNTIME_FILE:
-            what = "the student's module " + spec.module_name if name == spec.module_name else "the runtime file"
-            raise document.error(("package",), f"the package's {top} shadows {what}")
+    for path in sorted(files):
+        top = PurePosixPath(path).parts[0]
+        if top.removesuffix(".py") != spec.module_name and top != RUNTIME_FILE:
+            continue
+        what = f"the student's module {spec.module_name}" if top != RUNTIME_FILE else "the sandbox's runtime file"
+        problem = f"the package's {top} shadows {what} ({spec.submission})"
+        if path in named:
+            raise document.error(("package", "from_tinytorch_ref", path), problem)
+        raise BundleInvalid(problem, file=f"{folder}/{path}")
 
 
 def build_package(spec: AssignmentSpec, folder: Path, document: MarkedDocument, *, file: str) -> PackageSpec:
@@ -87,9 +91,11 @@ def build_package(spec: AssignmentSpec, folder: Path, document: MarkedDocument, 
     if named is not None and (_staged_path(named) is None or not (folder / named).is_dir()):
         raise document.error(("package", "folder"), f"the package folder {named!r} is not a folder of the bundle")
     package_dir = folder / (named or DEFAULT_FOLDER)
-    files = _folder_files(package_dir, f"{file}/{named or DEFAULT_FOLDER}") if package_dir.is_dir() else {}
-    files.update(_reference_files(spec, document, files))
-    _check_shadowing(files, spec, document)
+    shown = f"{file}/{named or DEFAULT_FOLDER}"
+    files = _folder_files(package_dir, shown) if package_dir.is_dir() else {}
+    from_reference = _reference_files(spec, document, files)
+    files.update(from_reference)
+    _check_shadowing(files, set(from_reference), spec, document, folder=shown)
     modules = module_names(list(files))
     if spec.tensor_class is not None and spec.tensor_class.split(":")[0] not in modules:
         raise document.error(("tensor_class",), f"the tensor class's module {spec.tensor_class.split(':')[0]} is "

@@ -5,6 +5,7 @@
 is stored but the submissions graded against it, whose runs name its rubric version.
 """
 
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from grader.errors import NotFound
 
 ASSIGNMENTS_DIR = Path(__file__).resolve().parent
 _REGISTERED: dict[str, AssignmentBundle] = {}
+_LOADING = threading.Lock()  # `grader grade` loads the bundle on the sandbox's thread and its own at once
 
 
 def shipped_assignments() -> list[str]:
@@ -27,9 +29,14 @@ def available_assignments() -> list[str]:
     return sorted({*shipped_assignments(), *_REGISTERED})
 
 
-@cache
 def load_assignment(name: str) -> AssignmentBundle:
     """A shipped bundle, loaded and checked once per process."""
+    with _LOADING:
+        return _load_shipped(name)
+
+
+@cache
+def _load_shipped(name: str) -> AssignmentBundle:
     if name not in shipped_assignments():
         raise NotFound(f"unknown assignment {name!r}; known: {', '.join(available_assignments())}")
     folder = ASSIGNMENTS_DIR / name
@@ -59,3 +66,9 @@ def use_bundle(path: Path) -> str:
     bundle = load_bundle(path)
     register_bundle(bundle)
     return bundle.name
+
+
+def forget_shipped() -> None:
+    """Drop the loaded shipped bundles, so the next lookup reads their folders again (tests, a reload)."""
+    with _LOADING:
+        _load_shipped.cache_clear()

@@ -117,6 +117,14 @@ def _check_out(out: Path) -> None:
         raise Conflict(f"{out} exists and is not an empty folder; choose a new --out")
 
 
+def _yaml(manifest: dict[str, object]) -> str:
+    """Fields one a line (short lists inline), then the items as block mappings."""
+    head = {key: value for key, value in manifest.items() if key != "items"}
+    items = yaml.safe_dump(manifest["items"], sort_keys=False, allow_unicode=True, width=120)
+    return (yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None)
+            + "items:\n" + "".join(f"  {line}\n" for line in items.splitlines()))
+
+
 def _write(staging: Path, source: Path, files: dict[str, bytes], manifest: dict[str, object]) -> None:
     shutil.copyfile(source, staging / source.name)
     for relative, body in files.items():
@@ -124,8 +132,7 @@ def _write(staging: Path, source: Path, files: dict[str, bytes], manifest: dict[
         (staging / DEFAULT_FOLDER / relative).write_bytes(body)
     header = (f"# Scaffolded by `grader assignments new` from {source.name}: locked items carry the source's nbgrader"
               " points.\n# Add hidden items with a hidden_tests.py that defines PROBES (see the README).\n")
-    (staging / MANIFEST).write_text(header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True,
-                                                            width=120), encoding="utf-8")
+    (staging / MANIFEST).write_text(header + _yaml(manifest), encoding="utf-8")
 
 
 def scaffold_bundle(source: Path, *, out: Path, package: Path | None = None) -> Scaffold:

@@ -8,9 +8,9 @@ import io
 import stat
 import tarfile
 import zipfile
-from functools import partial
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from grader.errors import BundleInvalid
@@ -55,7 +55,7 @@ def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 
 def _tar_entries(data: bytes, file: str) -> Iterator[Entry]:
     try:
-        archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
+        archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")  # noqa: SIM115 - read lazily, bytes in memory
         members = archive.getmembers()
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise BundleInvalid(f"not a readable .tar.gz archive: {exc}", file=file) from exc

@@ -1,8 +1,16 @@
 """A small course module that the bundle tests write themselves: an instructor source with two solutions and two
 locked tests, the package it imports, and a bundle around them (optionally with hidden tests and a reference)."""
 
+import json
 import textwrap
 from pathlib import Path
+
+
+def _locked_test(grade_id: str, points: int) -> str:
+    """A locked graded cell's nbgrader metadata, as a percent header writes it."""
+    return json.dumps({"grade": True, "grade_id": grade_id, "locked": True, "points": points, "schema_version": 3,
+                       "solution": False})
+
 
 PACKAGE = {
     "minitorch/__init__.py": '"""A tiny course package, written by the tests."""\n',
@@ -41,7 +49,7 @@ SOURCE = textwrap.dedent('''\
         return Tensor(x.data * k)
         ### END SOLUTION
 
-    # %% nbgrader={"grade": true, "grade_id": "test-scale", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+    # %% nbgrader={TEST_SCALE}
     def test_scale():
         assert scale(Tensor([1.0, 2.0]), 3).data.tolist() == [3.0, 6.0]
 
@@ -52,10 +60,10 @@ SOURCE = textwrap.dedent('''\
         """x plus d, as a new Tensor."""
         return Tensor(x.data + d)
 
-    # %% nbgrader={"grade": true, "grade_id": "test-shift", "locked": true, "points": 6, "schema_version": 3, "solution": false}
+    # %% nbgrader={TEST_SHIFT}
     def test_shift():
         assert shift(Tensor([1.0, -1.0]), 2).data.tolist() == [3.0, 1.0]
-    ''')
+    ''').replace("{TEST_SCALE}", _locked_test("test-scale", 4)).replace("{TEST_SHIFT}", _locked_test("test-shift", 6))
 
 MANIFEST = textwrap.dedent('''\
     id: scaling

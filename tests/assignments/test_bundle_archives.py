@@ -91,12 +91,12 @@ def test_a_symlink_in_a_bundle_folders_package_is_refused(folder: Path) -> None:
 
 
 def test_an_archive_without_a_manifest_and_a_file_that_is_no_archive(tmp_path: Path) -> None:
-    with pytest.raises(BundleInvalid, match="no assignment.yaml at the archive.s top or in exactly one"):
+    with pytest.raises(BundleInvalid, match=r"no assignment\.yaml at the archive's top or in exactly one"):
         load_bundle_bytes(_zip({"a/x.py": b"", "b/y.py": b""}), name="b.zip")
     with pytest.raises(BundleInvalid, match="not a readable zip archive"):
         load_bundle_bytes(b"not a zip", name="b.zip")
     (tmp_path / "bundle.rar").write_bytes(b"x")
-    with pytest.raises(BundleInvalid, match="a .zip or .tar.gz of one"):
+    with pytest.raises(BundleInvalid, match=r"a \.zip or \.tar\.gz of one"):
         load_bundle(tmp_path / "bundle.rar")
 
 

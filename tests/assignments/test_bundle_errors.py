@@ -143,11 +143,13 @@ def test_hidden_tests_without_a_probes_mapping(tmp_path: Path) -> None:
 
 def test_a_hidden_item_whose_probe_is_unknown(tmp_path: Path) -> None:
     folder = write_bundle(tmp_path / "b", hidden=True)
-    manifest = (folder / "assignment.yaml").read_text() + "  - {id: hidden-shift, name: shift, kind: hidden, points: 1}\n"
+    extra = "  - {id: hidden-shift, name: shift, kind: hidden, points: 1}\n"
+    manifest = (folder / "assignment.yaml").read_text() + extra
     (folder / "assignment.yaml").write_text(manifest)
     error = _error(folder)
     assert error.line == manifest_line(manifest, "hidden-shift")
-    assert error.problem == "item hidden-shift: unknown probe 'hidden-shift'; the hidden tests define hidden-scale-random"
+    assert error.problem == ("item hidden-shift: unknown probe 'hidden-shift'; the hidden tests define "
+                             "hidden-scale-random")
 
 
 def test_a_named_probe_and_a_shadow_must_exist(tmp_path: Path) -> None:
@@ -166,7 +168,8 @@ def test_a_named_probe_and_a_shadow_must_exist(tmp_path: Path) -> None:
 def test_a_hidden_item_has_a_probe_not_a_shadow(tmp_path: Path) -> None:
     manifest = MANIFEST + HIDDEN_ITEM + "    shadow: x\n"
     error = _error(write_bundle(tmp_path / "b", manifest=manifest))
-    assert error.line == manifest_line(manifest, "hidden-scale-random") and "a hidden item names its `probe`" in str(error)
+    assert error.line == manifest_line(manifest, "hidden-scale-random")
+    assert "a hidden item names its `probe`" in str(error)
 
 
 def test_a_missing_source_and_a_missing_manifest(tmp_path: Path) -> None:

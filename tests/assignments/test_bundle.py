@@ -94,3 +94,15 @@ def test_a_whole_solution_cell_is_cleared_too() -> None:
     release = clear_solutions(source)
     assert "return 42" not in release and "assert secret() == 42" in release
     assert release.count("raise NotImplementedError()") == 1
+
+
+def test_the_readmes_assignment_yaml_is_a_valid_manifest() -> None:
+    from grader.assignments.marked_yaml import load_marked
+    from grader.assignments.schema import parse_spec
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Assignment bundles\n", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    spec = parse_spec(load_marked(example, "README.md"))
+    assert [item.kind for item in spec.items] == ["locked", "locked", "hidden"]
+    assert spec.items[2].limits is not None and spec.items[2].limits.per_test_cpu_s == 10

@@ -78,22 +78,17 @@ def _line_of(source: str, name: str) -> int | None:
 
 
 def _definitions(module: ModuleType, file: str) -> dict[str, Any]:
-    """PROBES, with a SHADOWS mapping merged in while hidden tests still keep shadows apart."""
-    source = (Path(module.__file__ or "")).read_text(encoding="utf-8")
-    found: dict[str, Any] = {}
-    for attribute in ("PROBES", "SHADOWS"):
-        value = getattr(module, attribute, None)
-        if value is None and attribute == "SHADOWS":
-            continue
-        if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
-            raise BundleInvalid(f"{attribute} must be a dict of probe name -> ProbeDefinition (grader.probe_api)",
-                                file=file, line=_line_of(source, attribute))
-        for key, definition in value.items():
-            if not (callable(getattr(definition, "generate", None)) and callable(getattr(definition, "check", None))):
-                raise BundleInvalid(f"{attribute}[{key!r}] is not a ProbeDefinition (it needs generate and check)",
-                                    file=file, line=_line_of(source, attribute))
-        found.update(value)
-    return found
+    """PROBES: every hidden probe and shadow, by name."""
+    value = getattr(module, "PROBES", None)
+    source = Path(module.__file__ or "").read_text(encoding="utf-8")
+    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
+        raise BundleInvalid("PROBES must be a dict of probe name -> ProbeDefinition (grader.probe_api)",
+                            file=file, line=_line_of(source, "PROBES"))
+    for key, definition in value.items():
+        if not (callable(getattr(definition, "generate", None)) and callable(getattr(definition, "check", None))):
+            raise BundleInvalid(f"PROBES[{key!r}] is not a ProbeDefinition (it needs generate and check)",
+                                file=file, line=_line_of(source, "PROBES"))
+    return dict(value)
 
 
 def load_probes(folder: Path, version: str, *, file: str) -> dict[str, Any]:

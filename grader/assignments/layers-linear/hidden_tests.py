@@ -13,6 +13,7 @@ from grader.probe_api import Calls, ProbeCall, ProbeDefinition, Seeds, as_array,
 
 from .reference.layers import (dropout_all, dropout_eval, dropout_scale, init_scale, linear_forward,
                                valid_dropout_p, weight_shape)
+from .reference.shadows import SHADOWS
 from .reference.programs import Outcome, failure_of, get, method, new, number, outcome, program, set_attr, tensor
 
 # ---------------------------------------------------------------- Linear
@@ -368,4 +369,5 @@ PROBES: dict[str, ProbeDefinition] = {
     "hidden-dropout-extremes": _definition(_dropout_extremes, _check_dropout_extremes),
     "hidden-dropout-scale": _definition(_dropout_scale, _check_dropout_scale),
     "hidden-dropout-invalid-p": _definition(_dropout_invalid, _check_dropout_invalid, expects_errors=True),
+    **SHADOWS,
 }

@@ -8,13 +8,19 @@ or fails the same way every run. What comes back is plain data, judged here.
 from typing import Any
 
 import numpy as np
-
 from grader.probe_api import Calls, ProbeCall, ProbeDefinition, Seeds, as_array, describe_shape, mismatch
 
-from .reference.layers import (dropout_all, dropout_eval, dropout_scale, init_scale, linear_forward,
-                               valid_dropout_p, weight_shape)
-from .reference.shadows import SHADOWS
+from .reference.layers import (
+    dropout_all,
+    dropout_eval,
+    dropout_scale,
+    init_scale,
+    linear_forward,
+    valid_dropout_p,
+    weight_shape,
+)
 from .reference.programs import Outcome, failure_of, get, method, new, number, outcome, program, set_attr, tensor
+from .reference.shadows import SHADOWS
 
 # ---------------------------------------------------------------- Linear
 
@@ -155,7 +161,8 @@ def _check_linear_init(calls: Calls, results: list[Any]) -> str | None:
     shape, mean, spread = moments
     # the layout has an item of its own (hidden-linear-weight-layout): here either way round is judged on its scale
     if shape not in (weight_shape(n_in, n_out), (n_out, n_in)):
-        return f"{label}.weight should have shape {describe_shape(weight_shape(n_in, n_out))}, got {describe_shape(shape)}"
+        wanted = describe_shape(weight_shape(n_in, n_out))
+        return f"{label}.weight should have shape {wanted}, got {describe_shape(shape)}"
     scale = init_scale(n_in)
     if not 0.9 * scale <= spread <= 1.1 * scale or abs(mean) > 0.1 * scale:
         return (f"{label}: the weights should be random with std sqrt(1/in_features) = {scale:.4f} and mean 0, "

@@ -30,9 +30,8 @@
 #| export
 
 import numpy as np
-
+from tinytorch.core.activations import ReLU
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.activations import ReLU, Sigmoid
 
 # %% [markdown]
 # ## The base class
@@ -125,7 +124,8 @@ def test_unit_linear_layer():
     layer = Linear(256, 64)
     assert (layer.in_features, layer.out_features) == (256, 64), "Linear should remember its sizes"
     assert layer.weight.shape == (256, 64), \
-        f"the weight should have shape (in_features, out_features) = (256, 64), got {layer.weight.shape}"
+        f"the weight should have shape (in_features, out_features) = (256, 64), got {layer.weight.shape} " \
+        "(PyTorch's nn.Linear stores (out_features, in_features); this course's Linear does not)"
     assert layer.bias is not None and layer.bias.shape == (64,), "the bias should have shape (out_features,)"
     assert np.all(layer.bias.data == 0), "the bias should start at zero"
     spread = float(np.std(layer.weight.data))

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from grader.probe_api import ProbeCall, as_array, returned_kind
 
 

@@ -11,11 +11,27 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
 from grader.probe_api import Calls, ProbeDefinition, Seeds
 
-from .programs import (Replay, Script, StepRaised, call, check, get, judge_replays, listing, method, ndarray, new,
-                       number, program, ref, set_attr, tensor, text)
+from .programs import (
+    Replay,
+    Script,
+    StepRaised,
+    call,
+    check,
+    get,
+    judge_replays,
+    listing,
+    method,
+    ndarray,
+    new,
+    number,
+    program,
+    ref,
+    set_attr,
+    tensor,
+    text,
+)
 
 PACKAGE_RELU = "tinytorch.core.activations:ReLU"
 Built = tuple[list[dict[str, Any]], dict[str, int]]
@@ -54,7 +70,8 @@ def _replay_linear_unit(at: dict[str, int]) -> Callable[[Replay], None]:
     def replica(r: Replay) -> None:
         check((r.number(at["in"]), r.number(at["out"])) == (256, 64), "Linear should remember its sizes")
         shape = r.shape(at["weight"])
-        check(shape == (256, 64), f"the weight should have shape (in_features, out_features) = (256, 64), got {shape}")
+        check(shape == (256, 64), f"the weight should have shape (in_features, out_features) = (256, 64), got {shape} "
+              "(PyTorch's nn.Linear stores (out_features, in_features); this course's Linear does not)")
         check(not r.is_none(at["bias"]) and r.shape(at["bias"]) == (64,), "the bias should have shape (out_features,)")
         check(np.all(r.array(at["bias"]) == 0), "the bias should start at zero")
         spread, target = float(r.value(at["weight"]).std), np.sqrt(1.0 / 256)
@@ -62,7 +79,8 @@ def _replay_linear_unit(at: dict[str, int]) -> Callable[[Replay], None]:
               f"sqrt(1/in_features) = {target:.4f}, got {spread:.4f}")
         check(r.shape(at["y"]) == (16, 64), f"a batch of 16 should give shape (16, 64), got {r.shape(at['y'])}")
         check(r.is_none(at["bare_bias"]), "with bias=False the bias should be None")
-        check(r.number(at["bare_len"]) == 1 and r.truth(at["bare_is"]), "without a bias, parameters() should be [weight]")
+        check(r.number(at["bare_len"]) == 1 and r.truth(at["bare_is"]),
+              "without a bias, parameters() should be [weight]")
         check(r.number(at["len"]) == 2 and r.truth(at["is_w"]) and r.truth(at["is_b"]),
               "parameters() should be [weight, bias], the layer's own tensors")
     return replica
@@ -209,7 +227,8 @@ def _network() -> Built:
 
 def _replay_network(at: dict[str, int]) -> Callable[[Replay], None]:
     def replica(r: Replay) -> None:
-        check(np.array_equal(r.array(at["hidden"]), r.array(at["plain"])), "in evaluation Dropout should change nothing")
+        check(np.array_equal(r.array(at["hidden"]), r.array(at["plain"])),
+              "in evaluation Dropout should change nothing")
         out = r.array(at["out"])
         check(out.shape == (5, 3), f"the network should map (5, 20) to (5, 3), got {out.shape}")
         check(np.all(np.isfinite(out)), "the network's outputs should be finite")
@@ -223,7 +242,10 @@ def _replay_network(at: dict[str, int]) -> Callable[[Replay], None]:
     return replica
 
 
-def _shadow(build: Callable[[], Built], replay: Callable[[dict[str, int]], Callable[[Replay], None]]) -> ProbeDefinition:
+Replica = Callable[[Replay], None]
+
+
+def _shadow(build: Callable[[], Built], replay: Callable[[dict[str, int]], Replica]) -> ProbeDefinition:
     """One program per locked-test seed, in the rubric's order, as the harness retries the test."""
     steps, at = build()
     replica = replay(at)

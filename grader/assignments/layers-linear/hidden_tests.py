@@ -8,7 +8,23 @@ or fails the same way every run. What comes back is plain data, judged here.
 from typing import Any
 
 import numpy as np
-from grader.probe_api import Calls, ProbeCall, ProbeDefinition, Seeds, as_array, describe_shape, mismatch
+from grader.probe_api import (
+    CallResult,
+    Calls,
+    ProbeCall,
+    ProbeDefinition,
+    Seeds,
+    Step,
+    as_array,
+    describe_shape,
+    get,
+    method,
+    mismatch,
+    new,
+    program,
+    set_attr,
+    tensor,
+)
 
 from .reference.layers import (
     dropout_all,
@@ -19,7 +35,7 @@ from .reference.layers import (
     valid_dropout_p,
     weight_shape,
 )
-from .reference.programs import Outcome, failure_of, get, method, new, number, outcome, program, set_attr, tensor
+from .reference.programs import Outcome, failure_of, outcome
 from .reference.shadows import SHADOWS
 
 # ---------------------------------------------------------------- Linear
@@ -40,7 +56,7 @@ def _forward_program(rng: np.random.Generator, n_in: int, n_out: int, batch: int
     b = rng.standard_normal(n_out).astype(np.float32)
     x = rng.standard_normal((batch, n_in)).astype(np.float32)
     x2 = rng.standard_normal((batch + 1, n_in)).astype(np.float32)
-    steps = [new("Linear", number(n_in), number(n_out)), get(0, "weight"),
+    steps = [new("Linear", n_in, n_out), get(0, "weight"),
              set_attr(0, "weight", tensor(w)), set_attr(0, "bias", tensor(b)),
              method(0, "forward", tensor(x)), method(0, "__call__", tensor(x2))]
     return program(*steps, seed=seed, context={"w": w, "b": b, "x": x, "x2": x2})
@@ -51,7 +67,7 @@ def _linear_forward(rng: np.random.Generator, _seeds: Seeds) -> Calls:
     return [_forward_program(rng, i, o, batch, seed=s) for s, (i, o, batch) in enumerate(shapes)]
 
 
-def _check_linear_forward(calls: Calls, results: list[Any]) -> str | None:
+def _check_linear_forward(calls: Calls, results: list[CallResult]) -> str | None:
     for call, result in zip(calls, results, strict=True):
         w, b = call.context["w"], call.context["b"]
         n_in, n_out = w.shape
@@ -72,7 +88,7 @@ def _check_linear_forward(calls: Calls, results: list[Any]) -> str | None:
 
 def _layout_program(rng: np.random.Generator, n_in: int, n_out: int, seed: int) -> ProbeCall:
     x = rng.standard_normal((3, n_in)).astype(np.float32)
-    steps = [new("Linear", number(n_in), number(n_out)), get(0, "weight"), get(0, "bias"),
+    steps = [new("Linear", n_in, n_out), get(0, "weight"), get(0, "bias"),
              method(0, "forward", tensor(x))]
     return program(*steps, seed=seed, context={"x": x, "n_in": n_in, "n_out": n_out})
 
@@ -107,7 +123,7 @@ def _layout_problem(call: ProbeCall, got: Outcome) -> str | None:
     return problem
 
 
-def _check_linear_layout(calls: Calls, results: list[Any]) -> str | None:
+def _check_linear_layout(calls: Calls, results: list[CallResult]) -> str | None:
     for call, result in zip(calls, results, strict=True):
         problem = _layout_problem(call, outcome(result))
         if problem:
@@ -122,7 +138,7 @@ SAMPLED = 32
 def _linear_init(rng: np.random.Generator, _seeds: Seeds) -> Calls:
     n_in, n_out = INIT_SHAPE
     sample = sorted(int(i) for i in rng.choice(n_in * n_out, size=SAMPLED, replace=False))
-    steps = [new("Linear", number(n_in), number(n_out)), get(0, "weight", summarize={"sample": sample}),
+    steps = [new("Linear", n_in, n_out), get(0, "weight").summarized(sample),
              get(0, "bias")]
     return [program(*steps, seed=11, context={"n_in": n_in, "n_out": n_out, "sample": sample})]
 
@@ -146,7 +162,7 @@ def _moments(value: Any, sample: list[int]) -> tuple[tuple[int, ...], float, flo
     return tuple(value.shape), float(value.mean), float(value.std)
 
 
-def _check_linear_init(calls: Calls, results: list[Any]) -> str | None:
+def _check_linear_init(calls: Calls, results: list[CallResult]) -> str | None:
     """Std within 10% of sqrt(1/in_features) and |mean| under a tenth of it: for 40,000 randn draws the std's
     own spread is 0.35% and the mean's 0.05 of the scale, so a correct layer is never flagged."""
     call, got = calls[0], outcome(results[0])
@@ -179,13 +195,13 @@ def _linear_no_bias(rng: np.random.Generator, _seeds: Seeds) -> Calls:
     calls = []
     for seed, (n_in, n_out) in enumerate([(4, 3), (2, 5)]):
         x = rng.standard_normal((3, n_in)).astype(np.float32)
-        steps = [new("Linear", number(n_in), number(n_out), bias=number(False)), get(0, "bias"), get(0, "weight"),
+        steps = [new("Linear", n_in, n_out, bias=False), get(0, "bias"), get(0, "weight"),
                  method(0, "forward", tensor(x)), method(0, "parameters"), method(4, "__len__")]
         calls.append(program(*steps, seed=30 + seed, context={"x": x, "n_in": n_in, "n_out": n_out}))
     return calls
 
 
-def _check_linear_no_bias(calls: Calls, results: list[Any]) -> str | None:
+def _check_linear_no_bias(calls: Calls, results: list[CallResult]) -> str | None:
     for call, result in zip(calls, results, strict=True):
         x, n_in, n_out = call.context["x"], call.context["n_in"], call.context["n_out"]
         label = f"Linear({n_in}, {n_out}, bias=False)"
@@ -210,16 +226,16 @@ def _check_linear_no_bias(calls: Calls, results: list[Any]) -> str | None:
 # ---------------------------------------------------------------- Dropout
 
 
-def _dropout(p: float) -> dict[str, Any]:
-    return new("Dropout", number(p))
+def _dropout(p: float) -> Step:
+    return new("Dropout", p)
 
 
 def _dropout_eval(rng: np.random.Generator, _seeds: Seeds) -> Calls:
     calls = []
     for seed, p in enumerate([0.5, 0.9]):
         x = rng.standard_normal((3, 7)).astype(np.float32)
-        steps = [_dropout(p), method(0, "forward", tensor(x), training=number(False)),
-                 method(0, "__call__", tensor(x), training=number(False))]
+        steps = [_dropout(p), method(0, "forward", tensor(x), training=False),
+                 method(0, "__call__", tensor(x), training=False)]
         calls.append(program(*steps, seed=40 + seed, context={"x": x, "p": p}))
     return calls
 
@@ -235,7 +251,7 @@ def _same_as(label: str, expected: np.ndarray, value: Any) -> str | None:
     return problem
 
 
-def _check_dropout_eval(calls: Calls, results: list[Any]) -> str | None:
+def _check_dropout_eval(calls: Calls, results: list[CallResult]) -> str | None:
     for call, result in zip(calls, results, strict=True):
         x, p = call.context["x"], call.context["p"]
         got = outcome(result)
@@ -250,12 +266,12 @@ def _check_dropout_eval(calls: Calls, results: list[Any]) -> str | None:
 
 def _dropout_extremes(rng: np.random.Generator, _seeds: Seeds) -> Calls:
     x = rng.standard_normal((4, 6)).astype(np.float32)
-    steps = [_dropout(0.0), method(0, "forward", tensor(x), training=number(True)),
-             _dropout(1.0), method(2, "forward", tensor(x), training=number(True)), method(2, "__call__", tensor(x))]
+    steps = [_dropout(0.0), method(0, "forward", tensor(x), training=True),
+             _dropout(1.0), method(2, "forward", tensor(x), training=True), method(2, "__call__", tensor(x))]
     return [program(*steps, seed=50, context={"x": x})]
 
 
-def _check_dropout_extremes(calls: Calls, results: list[Any]) -> str | None:
+def _check_dropout_extremes(calls: Calls, results: list[CallResult]) -> str | None:
     x, got = calls[0].context["x"], outcome(results[0])
     problem = failure_of(got, "Dropout with p=0 and p=1", upto=5)
     problem = problem or _same_as("Dropout(0.0) in training", dropout_eval(x), got.value(1))
@@ -285,9 +301,9 @@ def _dropout_scale(rng: np.random.Generator, _seeds: Seeds) -> Calls:
     for seed, p in enumerate(SCALE_RATES):
         x = rng.uniform(0.5, 2.0, (8, 16)).astype(np.float32)
         sample = sorted(int(i) for i in rng.choice(count, size=SAMPLED, replace=False))
-        steps = [_dropout(p), method(0, "forward", tensor(x), training=number(True)),
-                 method(0, "forward", tensor(np.ones(RATE_ENTRIES, dtype=np.float32)), training=number(True),
-                        summarize={"sample": sample})]
+        ones = tensor(np.ones(RATE_ENTRIES, dtype=np.float32))
+        steps = [_dropout(p), method(0, "forward", tensor(x), training=True),
+                 method(0, "forward", ones, training=True).summarized(sample)]
         calls.append(program(*steps, seed=60 + seed, context={"x": x, "p": p, "sample": sample}))
     return calls
 
@@ -326,7 +342,7 @@ def _rate_problem(label: str, value: Any, p: float, sample: list[int]) -> str | 
     return None
 
 
-def _check_dropout_scale(calls: Calls, results: list[Any]) -> str | None:
+def _check_dropout_scale(calls: Calls, results: list[CallResult]) -> str | None:
     for call, result in zip(calls, results, strict=True):
         x, p = call.context["x"], call.context["p"]
         label = f"Dropout({p}) in training"
@@ -343,12 +359,12 @@ INVALID_RATES = (-0.1, 1.01, 2.0, -1.0)
 
 
 def _dropout_invalid(_rng: np.random.Generator, _seeds: Seeds) -> Calls:
-    steps = [new("Dropout", number(p), catch=True) for p in INVALID_RATES]
-    steps.append(new("Dropout", number(0.3)))
+    steps = [new("Dropout", p).caught() for p in INVALID_RATES]
+    steps.append(new("Dropout", 0.3))
     return [program(*steps, seed=70, context={})]
 
 
-def _check_dropout_invalid(calls: Calls, results: list[Any]) -> str | None:
+def _check_dropout_invalid(calls: Calls, results: list[CallResult]) -> str | None:
     got = outcome(results[0])
     problem = failure_of(got, "Dropout(0.3)", upto=len(INVALID_RATES) + 1)
     if problem:

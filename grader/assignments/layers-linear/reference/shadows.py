@@ -11,30 +11,29 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from grader.probe_api import Calls, ProbeDefinition, Seeds
-
-from .programs import (
-    Replay,
-    Script,
+from grader.probe_api import (
+    Calls,
+    ProbeDefinition,
+    Seeds,
+    Step,
     StepRaised,
+    array,
     call,
     check,
     get,
-    judge_replays,
-    listing,
+    list_of,
     method,
-    ndarray,
     new,
-    number,
     program,
     ref,
     set_attr,
     tensor,
-    text,
 )
 
+from .programs import Replay, Script, judge_replays
+
 PACKAGE_RELU = "tinytorch.core.activations:ReLU"
-Built = tuple[list[dict[str, Any]], dict[str, int]]
+Built = tuple[list[Step], dict[str, int]]
 
 
 def _is(s: Script, a: int, b: int) -> int:
@@ -42,18 +41,18 @@ def _is(s: Script, a: int, b: int) -> int:
 
 
 def _item(s: Script, listed: int, index: int) -> int:
-    return s(method(listed, "__getitem__", number(index), catch=True))
+    return s(method(listed, "__getitem__", index).caught())
 
 
 def _linear_unit() -> Built:
     s, at = Script(), {}
-    at["layer"] = s(new("Linear", number(256), number(64)))
+    at["layer"] = s(new("Linear", 256, 64))
     at["in"], at["out"] = s(get(at["layer"], "in_features")), s(get(at["layer"], "out_features"))
-    at["weight"] = s(get(at["layer"], "weight", summarize={"sample": []}))
+    at["weight"] = s(get(at["layer"], "weight").summarized())
     at["bias"] = s(get(at["layer"], "bias"))
     batch = np.linspace(-1.0, 1.0, 16 * 256).reshape(16, 256).astype(np.float32)
     at["y"] = s(method(at["layer"], "__call__", tensor(batch)))
-    at["bare"] = s(new("Linear", number(8), number(3), bias=number(False)))
+    at["bare"] = s(new("Linear", 8, 3, bias=False))
     at["bare_bias"] = s(get(at["bare"], "bias"))
     at["bare_params"] = s(method(at["bare"], "parameters"))
     at["bare_len"] = s(call("builtins:len", ref(at["bare_params"])))
@@ -87,20 +86,20 @@ def _replay_linear_unit(at: dict[str, int]) -> Callable[[Replay], None]:
 
 
 def _set_data(s: Script, layer: int, attr: str, values: np.ndarray) -> None:
-    s(set_attr(s(get(layer, attr)), "data", ndarray(values)))
+    s(set_attr(s(get(layer, attr)), "data", array(values)))
 
 
 def _linear_edges() -> Built:
     s, at = Script(), {}
-    layer = s(new("Linear", number(3), number(2)))
+    layer = s(new("Linear", 3, 2))
     _set_data(s, layer, "weight", np.array([[1.0, 0.0], [0.0, 1.0], [2.0, -1.0]]))
     _set_data(s, layer, "bias", np.array([0.5, -0.5]))
     at["one"] = s(method(layer, "__call__", tensor(np.array([[1.0, 2.0, 3.0]], dtype=np.float32))))
     at["empty"] = s(method(layer, "__call__", tensor(np.zeros((0, 3), dtype=np.float32))))
-    big = s(new("Linear", number(4), number(2)))
+    big = s(new("Linear", 4, 2))
     _set_data(s, big, "weight", np.full((4, 2), 1000.0))
     at["loud"] = s(method(big, "__call__", tensor(np.ones((2, 4), dtype=np.float32))))
-    bare = s(new("Linear", number(4), number(2), bias=number(False)))
+    bare = s(new("Linear", 4, 2, bias=False))
     _set_data(s, bare, "weight", np.ones((4, 2)))
     at["bare"] = s(method(bare, "__call__", tensor(np.ones((1, 4), dtype=np.float32))))
     return s.steps, at
@@ -120,32 +119,26 @@ def _replay_linear_edges(at: dict[str, int]) -> Callable[[Replay], None]:
 
 def _linear_grad() -> Built:
     s, at = Script(), {}
-    layer = s(new("Linear", number(6), number(4)))
+    layer = s(new("Linear", 6, 4))
     for name in ("weight", "bias"):
         tensor_step = s(get(layer, name))
         at[f"{name}_rg"] = s(get(tensor_step, "requires_grad"))
-        at[f"{name}_grad"] = s(call("builtins:hasattr", ref(tensor_step), text("grad")))
+        at[f"{name}_grad"] = s(call("builtins:hasattr", ref(tensor_step), "grad"))
     params = s(method(layer, "parameters"))
     at["len"] = s(call("builtins:len", ref(params)))
     for index in (0, 1):
         at[f"rg{index}"] = s(get(_item(s, params, index), "requires_grad"))
-    bare = s(new("Linear", number(6), number(4), bias=number(False)))
+    bare = s(new("Linear", 6, 4, bias=False))
     at["bare_len"] = s(call("builtins:len", ref(s(method(bare, "parameters")))))
     return s.steps, at
-
-
-def _is_true(r: Replay, step: int) -> bool:
-    """`x is True`: a bool True, not merely a truthy number."""
-    value = r.value(step)
-    return getattr(value, "kind", None) == "number" and value.value == 1 and getattr(value, "dtype", "bool") == "bool"
 
 
 def _replay_linear_grad(at: dict[str, int]) -> Callable[[Replay], None]:
     def replica(r: Replay) -> None:
         for name in ("weight", "bias"):
-            check(_is_true(r, at[f"{name}_rg"]), f"the {name} should be created with requires_grad=True")
+            check(r.is_true(at[f"{name}_rg"]), f"the {name} should be created with requires_grad=True")
             check(r.truth(at[f"{name}_grad"]), f"the {name} should have a grad attribute")
-        check(r.number(at["len"]) == 2 and _is_true(r, at["rg0"]) and _is_true(r, at["rg1"]),
+        check(r.number(at["len"]) == 2 and r.is_true(at["rg0"]) and r.is_true(at["rg1"]),
               "parameters() should list the weight and the bias, both requiring gradients")
         check(r.number(at["bare_len"]) == 1, "a layer without bias has one parameter")
     return replica
@@ -158,18 +151,18 @@ RATE = 0.25
 def _dropout_unit() -> Built:
     s, at = Script(), {}
     x = tensor(DROPOUT_INPUT)
-    half = s(new("Dropout", number(0.5)))
+    half = s(new("Dropout", 0.5))
     at["p"] = s(get(half, "p"))
-    at["eval"] = s(method(half, "__call__", x, training=number(False)))
-    at["zero"] = s(method(s(new("Dropout", number(0.0))), "__call__", x, training=number(True)))
-    at["full"] = s(method(s(new("Dropout", number(1.0))), "__call__", x, training=number(True)))
-    at["rate"] = s(method(s(new("Dropout", number(RATE))), "__call__", tensor(np.ones(4000, dtype=np.float32)),
-                          training=number(True)))
-    at["no_params"] = s(call("operator:eq", ref(s(method(s(new("Dropout", number(0.3))), "parameters"))),
-                             listing()))
+    at["eval"] = s(method(half, "__call__", x, training=False))
+    at["zero"] = s(method(s(new("Dropout", 0.0)), "__call__", x, training=True))
+    at["full"] = s(method(s(new("Dropout", 1.0)), "__call__", x, training=True))
+    at["rate"] = s(method(s(new("Dropout", RATE)), "__call__", tensor(np.ones(4000, dtype=np.float32)),
+                          training=True))
+    at["no_params"] = s(call("operator:eq", ref(s(method(s(new("Dropout", 0.3)), "parameters"))),
+                             list_of()))
     value_error = s(get(s(new("builtins:ValueError")), "__class__"))
     for index, bad in enumerate((-0.1, 1.5)):
-        made = s(new("Dropout", number(bad), catch=True))
+        made = s(new("Dropout", bad).caught())
         at[f"bad{index}"] = made
         at[f"bad{index}_ok"] = s(call("builtins:isinstance", ref(made), ref(value_error)))
     return s.steps, at
@@ -204,13 +197,13 @@ def _forward(s: Script, first: int, act: int, x: dict[str, Any]) -> int:
 
 def _network() -> Built:
     s, at = Script(), {}
-    first, act = s(new("Linear", number(20), number(12))), s(new(PACKAGE_RELU))
-    drop, second = s(new("Dropout", number(0.4))), s(new("Linear", number(12), number(3)))
+    first, act = s(new("Linear", 20, 12)), s(new(PACKAGE_RELU))
+    drop, second = s(new("Dropout", 0.4)), s(new("Linear", 12, 3))
     x = tensor(NETWORK_INPUT)
-    at["hidden"] = s(method(drop, "__call__", ref(_forward(s, first, act, x)), training=number(False)))
+    at["hidden"] = s(method(drop, "__call__", ref(_forward(s, first, act, x)), training=False))
     at["plain"] = _forward(s, first, act, x)
     at["out"] = s(method(second, "__call__", ref(at["hidden"])))
-    dropped = s(method(drop, "__call__", ref(_forward(s, first, act, x)), training=number(True)))
+    dropped = s(method(drop, "__call__", ref(_forward(s, first, act, x)), training=True))
     at["trained"] = s(method(second, "__call__", ref(dropped)))
     lists = [s(method(layer, "parameters")) for layer in (first, drop, second)]
     params = s(call("operator:add", ref(s(call("operator:add", ref(lists[0]), ref(lists[1])))), ref(lists[2])))

@@ -117,12 +117,10 @@ def check_assignment(cells: list[StudentCell], source_cells: tuple[SourceCell, .
         return
     if required & set().union(*(defined_names(c.source) for c in cells if c.cell_type == "code")):
         return
-    missing = "; ".join(f"{c.grade_id} (defining {', '.join(sorted(c.names))})" for c in wanted)
-    raise Rejected(
-        f"this is not a {assignment} notebook: it has none of the assignment's cells, by nbgrader header or by "
-        f"what they define; missing: {missing or ', '.join(sorted(ids)) or 'every cell'}",
-        code="wrong_assignment",
-    )
+    missing = ", ".join(c.grade_id for c in wanted) or ", ".join(sorted(ids)) or "none"
+    names = f" and defines none of {', '.join(required_names)}" if required_names else ""
+    raise Rejected(f"this is not a {assignment} notebook: it has no cell of the assignment ({missing}){names}",
+                   code="wrong_assignment")
 
 
 def read_submission(content: bytes, filename: str, *, max_bytes: int) -> list[StudentCell]:

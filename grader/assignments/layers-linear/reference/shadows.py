@@ -8,11 +8,11 @@ inputs; the checks are the test's, with its messages.
 """
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from grader.probe_api import (
     Calls,
+    Input,
     ProbeDefinition,
     Seeds,
     Step,
@@ -191,7 +191,7 @@ def _replay_dropout_unit(at: dict[str, int]) -> Callable[[Replay], None]:
 NETWORK_INPUT = np.sin(np.arange(100.0)).reshape(5, 20).astype(np.float32)
 
 
-def _forward(s: Script, first: int, act: int, x: dict[str, Any]) -> int:
+def _forward(s: Script, first: int, act: int, x: Input) -> int:
     return s(method(act, "__call__", ref(s(method(first, "__call__", x)))))
 
 

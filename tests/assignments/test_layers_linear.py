@@ -5,6 +5,7 @@ notebook, a wrong dropout scale, a patched numpy) lose exactly the items they sh
 Every file is written here from the bundle's own source; no upstream file is used.
 """
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -74,6 +75,15 @@ def test_instructor_solution_gets_full_marks(bundle: AssignmentBundle, runner: S
     graded = _grade(bundle, bundle.source_text, "layers.py", runner, limits)
     assert graded.lost() == set(), graded.messages
     assert graded.total == bundle.rubric.max_score == 100 and graded.flags == []
+
+
+def test_instructor_solution_gets_full_marks_under_other_seeds(bundle: AssignmentBundle, runner: SandboxRunner,
+                                                             limits: SandboxLimits) -> None:
+    """Other locked-test seeds and fresh probe inputs each run: the statistical checks never flag the solution."""
+    for run in range(10):
+        rubric = dataclasses.replace(bundle.rubric, locked_test_seeds=tuple(range(100 + 5 * run, 105 + 5 * run)))
+        graded = _grade(dataclasses.replace(bundle, rubric=rubric), bundle.source_text, "layers.py", runner, limits)
+        assert graded.lost() == set(), (run, graded.messages)
 
 
 def test_release_gets_nothing(bundle: AssignmentBundle, runner: SandboxRunner, limits: SandboxLimits) -> None:

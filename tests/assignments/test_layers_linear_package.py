@@ -31,11 +31,14 @@ UPSTREAM_POINTS = {"test-linear": 15, "test-linear-edge-cases": 5, "test-linear-
 
 @pytest.fixture(scope="module")
 def course() -> Iterator[tuple[ModuleType, ModuleType]]:
-    """The package's tensor and activations modules, imported from the bundle and forgotten afterwards."""
+    """The package's tensor and activations modules, imported from the bundle (writing no bytecode into the
+    shipped folder) and forgotten afterwards."""
     sys.path.insert(0, str(PACKAGE_DIR))
+    writes, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         yield importlib.import_module("tinytorch.core.tensor"), importlib.import_module("tinytorch.core.activations")
     finally:
+        sys.dont_write_bytecode = writes
         sys.path.remove(str(PACKAGE_DIR))
         for name in [name for name in sys.modules if name == "tinytorch" or name.startswith("tinytorch.")]:
             del sys.modules[name]
@@ -115,7 +118,7 @@ def test_source_has_upstreams_cells_points_and_header_kinds() -> None:
 def test_instructor_solution_passes_its_own_tests_as_a_script() -> None:
     """The source run as upstream's students run theirs (its __main__ block calls every test)."""
     done = subprocess.run([sys.executable, str(BUNDLE_DIR / "layers.py")], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(PACKAGE_DIR)}, timeout=120, check=False)
+                          env={"PYTHONPATH": str(PACKAGE_DIR), "PYTHONDONTWRITEBYTECODE": "1"}, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "All layer tests passed." in done.stdout
 

@@ -20,7 +20,7 @@ def as_array(value: Value | None) -> np.ndarray | None:
 
 
 def returned_kind(value: Value | None) -> str:
-    """What came back instead of what was expected, in words: `nothing`, `None`, `a str`, `a Dense`, ..."""
+    """What came back instead of what was expected, in words: `nothing`, `None`, `a str`, `a Counter`, ..."""
     if value is None:
         return "nothing"
     if value.kind == "other":

@@ -126,14 +126,16 @@ def _bind(name: str) -> tuple[bool, Any]:
     module_name, _, attr = name.rpartition(":")
     try:
         module = _import_module(module_name)
-        where = os.path.dirname(os.path.abspath(str(getattr(module, "__file__", "") or "")))
-        if where == HARNESS_DIR:
+        file = getattr(module, "__file__", None)
+        if _type(file) is str and os.path.dirname(os.path.abspath(file)) == HARNESS_DIR:
             return False, f"{name} is not defined: {module_name} is the grader's own module"
         return True, getattr(module, attr)
-    except ImportError as exc:
-        return False, f"{name} is not defined: {values.text_of(exc)}"
     except AttributeError:
         return False, f"{name} is not defined"
+    except ImportError as exc:
+        return False, f"{name} is not defined: {values.text_of(exc)}"
+    except _Exception as exc:
+        return False, f"{name} is not defined: importing it raised {values.describe_exception(exc)['type']}"
 
 
 def bind_names(job: dict[str, Any]) -> dict[str, tuple[bool, Any]]:

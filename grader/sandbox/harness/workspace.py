@@ -37,7 +37,7 @@ def _compile_cell(source: str, key: str, tree: ast.Module | None = None) -> type
 
 
 def make_module(job: dict[str, Any], workdir: str) -> types.ModuleType:
-    """A fresh module that the cells execute in, named and placed as a real layers_dev.py would be."""
+    """A fresh module that the cells execute in, named and placed as the submitted file itself would be."""
     name = job["module_name"]
     module = types.ModuleType(name)
     module.__file__ = os.path.join(workdir, f"{name}.py")

@@ -10,6 +10,7 @@ is never given to a second cell.
 
 import ast
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from grader.notebooks.cells import SourceCell, StudentCell
 from grader.notebooks.code_identity import code_key, source_key
@@ -23,6 +24,13 @@ def defined_names(source: str) -> frozenset[str]:
         return frozenset()
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     return frozenset(node.name for node in tree.body if isinstance(node, kinds))
+
+
+@lru_cache(maxsize=256)
+def _source_names(source: str) -> frozenset[str]:
+    """`defined_names` of an instructor's cell, kept: the same few come back for every submission (a student's
+    cells are never kept)."""
+    return defined_names(source)
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,7 @@ def findable_cells(source_cells: tuple[SourceCell, ...]) -> list[Findable]:
     for cell in source_cells:
         if cell.cell_type != "code" or cell.locked or not cell.grade_id:
             continue
-        names = defined_names(cell.source)
+        names = _source_names(cell.source)
         if names:
             found.append(Findable(cell.grade_id, names))
     return found
@@ -64,14 +72,3 @@ def match_lost_headers(cells: list[StudentCell], source_cells: tuple[SourceCell,
                 cell = replace(cell, grade_id=target.grade_id, nbgrader={})
         matched.append(cell)
     return matched
-
-
-def found_cells(cells: list[StudentCell], source_cells: tuple[SourceCell, ...]) -> set[str]:
-    """grade_ids of the source found in the submission: by header, or by a cell defining all the cell defines."""
-    known = {cell.grade_id for cell in source_cells if cell.grade_id}
-    found = {cell.grade_id for cell in cells if cell.grade_id in known}
-    defined = [defined_names(cell.source) for cell in cells if cell.cell_type == "code"]
-    for candidate in findable_cells(source_cells):
-        if any(candidate.names <= names for names in defined):
-            found.add(candidate.grade_id)
-    return {grade_id for grade_id in found if grade_id is not None}

@@ -106,3 +106,13 @@ def test_the_readmes_assignment_yaml_is_a_valid_manifest() -> None:
     spec = parse_spec(load_marked(example, "README.md"))
     assert [item.kind for item in spec.items] == ["locked", "locked", "hidden"]
     assert spec.items[2].limits is not None and spec.items[2].limits.per_test_cpu_s == 10
+
+
+def test_an_items_own_limits_reach_its_rubric_item(tmp_path: Path) -> None:
+    from grader.assignments.bundle import load_bundle
+    from grader.sandbox.job import UnitLimits
+    from tests.assignments.authoring import MANIFEST, write_bundle
+
+    manifest = MANIFEST.replace("    points: 6", "    points: 6\n    limits: {per_test_cpu_s: 12}")
+    items = load_bundle(write_bundle(tmp_path / "b", manifest=manifest)).rubric.items
+    assert [item.limits for item in items] == [None, UnitLimits(per_test_cpu_s=12)]

@@ -124,6 +124,14 @@ def test_grade_against_a_bundle_folder_and_its_archive(scaffolded: Path, course:
     assert released["rubric_version"] == solution["rubric_version"]
     table = grader(course, "grade", "course/scale_dev.py", "--bundle", "scaling")
     assert table.returncode == 0 and "Score: 10 / 10" in table.stdout and "test-shift" in table.stdout
+    (course / "download").mkdir()
+    for name in ("alice.py", "bob.py"):
+        (course / "download" / name).write_text((course / ("course/scale_dev.py" if name == "alice.py"
+                                                           else "release.py")).read_text())
+    rows = grader(course, "grade", "download", "--bundle", "scaling", "--json")
+    assert rows.returncode == 0, rows.stderr
+    assert [(row["student"], row["score"]) for row in map(json.loads, rows.stdout.splitlines())] == [
+        ("alice", 10), ("bob", 0)]
 
 
 def test_grade_with_a_bundle_that_does_not_load_is_rejected_naming_the_line(scaffolded: Path, course: Path) -> None:

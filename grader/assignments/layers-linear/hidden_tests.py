@@ -8,6 +8,7 @@ or fails the same way every run. What comes back is plain data, judged here.
 from typing import Any
 
 import numpy as np
+
 from grader.probe_api import (
     CallResult,
     Calls,
@@ -22,8 +23,12 @@ from grader.probe_api import (
     mismatch,
     new,
     program,
+    ref,
     set_attr,
     tensor,
+)
+from grader.probe_api import (
+    call as call_function,
 )
 
 from .reference.layers import (
@@ -32,7 +37,6 @@ from .reference.layers import (
     dropout_scale,
     init_scale,
     linear_forward,
-    valid_dropout_p,
     weight_shape,
 )
 from .reference.programs import Outcome, failure_of, outcome
@@ -359,38 +363,36 @@ INVALID_RATES = (-0.1, 1.01, 2.0, -1.0)
 
 
 def _dropout_invalid(_rng: np.random.Generator, _seeds: Seeds) -> Calls:
-    steps = [new("Dropout", p).caught() for p in INVALID_RATES]
+    """Each bad p is built in a caught step, then tested with isinstance (a subclass of ValueError is fine)."""
+    steps = [new("builtins:ValueError"), get(0, "__class__")]
+    for p in INVALID_RATES:
+        steps += [new("Dropout", p).caught(), call_function("builtins:isinstance", ref(len(steps)), ref(1))]
     steps.append(new("Dropout", 0.3))
     return [program(*steps, seed=70, context={})]
 
 
 def _check_dropout_invalid(calls: Calls, results: list[CallResult]) -> str | None:
     got = outcome(results[0])
-    problem = failure_of(got, "Dropout(0.3)", upto=len(INVALID_RATES) + 1)
+    problem = failure_of(got, "Dropout(0.3)", upto=3 + 2 * len(INVALID_RATES))
     if problem:
         return problem
-    for step, p in enumerate(INVALID_RATES):
-        assert not valid_dropout_p(p)
-        error = got.error(step)
+    for index, p in enumerate(INVALID_RATES):
+        error = got.error(2 + 2 * index)
         if error is None:
             return f"Dropout({p}): a probability outside [0, 1] should raise ValueError, but the layer was built"
-        if error.type != "ValueError":
+        if not got.number(3 + 2 * index):
             return f"Dropout({p}): expected ValueError, raised {error.describe()}"
     return None
 
 
-def _definition(generate: Any, check: Any, *, expects_errors: bool = False) -> ProbeDefinition:
-    return ProbeDefinition(generate, check, expects_errors=expects_errors)
-
-
 PROBES: dict[str, ProbeDefinition] = {
-    "hidden-linear-forward": _definition(_linear_forward, _check_linear_forward),
-    "hidden-linear-weight-layout": _definition(_linear_layout, _check_linear_layout),
-    "hidden-linear-init": _definition(_linear_init, _check_linear_init),
-    "hidden-linear-no-bias": _definition(_linear_no_bias, _check_linear_no_bias),
-    "hidden-dropout-eval": _definition(_dropout_eval, _check_dropout_eval),
-    "hidden-dropout-extremes": _definition(_dropout_extremes, _check_dropout_extremes),
-    "hidden-dropout-scale": _definition(_dropout_scale, _check_dropout_scale),
-    "hidden-dropout-invalid-p": _definition(_dropout_invalid, _check_dropout_invalid, expects_errors=True),
+    "hidden-linear-forward": ProbeDefinition(_linear_forward, _check_linear_forward),
+    "hidden-linear-weight-layout": ProbeDefinition(_linear_layout, _check_linear_layout),
+    "hidden-linear-init": ProbeDefinition(_linear_init, _check_linear_init),
+    "hidden-linear-no-bias": ProbeDefinition(_linear_no_bias, _check_linear_no_bias),
+    "hidden-dropout-eval": ProbeDefinition(_dropout_eval, _check_dropout_eval),
+    "hidden-dropout-extremes": ProbeDefinition(_dropout_extremes, _check_dropout_extremes),
+    "hidden-dropout-scale": ProbeDefinition(_dropout_scale, _check_dropout_scale),
+    "hidden-dropout-invalid-p": ProbeDefinition(_dropout_invalid, _check_dropout_invalid, expects_errors=True),
     **SHADOWS,
 }

@@ -10,6 +10,7 @@ inputs; the checks are the test's, with its messages.
 from collections.abc import Callable
 
 import numpy as np
+
 from grader.probe_api import (
     Calls,
     Input,

@@ -117,8 +117,9 @@ def test_source_has_upstreams_cells_points_and_header_kinds() -> None:
 
 def test_instructor_solution_passes_its_own_tests_as_a_script() -> None:
     """The source run as upstream's students run theirs (its __main__ block calls every test)."""
+    environment = {"PYTHONPATH": str(PACKAGE_DIR), "PYTHONDONTWRITEBYTECODE": "1"}
     done = subprocess.run([sys.executable, str(BUNDLE_DIR / "layers.py")], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(PACKAGE_DIR), "PYTHONDONTWRITEBYTECODE": "1"}, timeout=120, check=False)
+                          env=environment, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "All layer tests passed." in done.stdout
 

@@ -53,7 +53,15 @@ def read_source(path: Path, *, file: str) -> tuple[str, tuple[SourceCell, ...]]:
     text = source_text(body, suffix=path.suffix, file=file)
     check_solution_regions(text, file=file if path.suffix.lower() == ".py" else f"{file} (as percent text)")
     try:
-        return text, parse_source_cells(text)
+        cells = parse_source_cells(text)
     except Exception as exc:  # jupytext's percent reader raises on malformed cell metadata
         raise BundleInvalid(f"not a readable percent source: {type(exc).__name__}: {str(exc)[:300]}",
                             file=file) from exc
+    seen: dict[str, int] = {}
+    for cell in cells:
+        if cell.grade_id in seen:
+            raise BundleInvalid(f"the grade_id {cell.grade_id!r} is on two cells (cells {seen[cell.grade_id] + 1} "
+                                f"and {cell.index + 1}); a grade_id names one cell", file=file)
+        if cell.grade_id:
+            seen[cell.grade_id] = cell.index
+    return text, cells

@@ -193,3 +193,11 @@ def test_a_source_that_is_not_a_notebook(tmp_path: Path) -> None:
     folder = write_bundle(tmp_path / "b", manifest=manifest)
     (folder / "scale_dev.txt").write_text("x")
     assert "jupytext percent .py or an .ipynb" in _error(folder).problem
+
+
+def test_a_grade_id_on_two_cells_of_the_source(tmp_path: Path) -> None:
+    folder = write_bundle(tmp_path / "b")
+    text = (folder / "scale_dev.py").read_text()
+    (folder / "scale_dev.py").write_text(text.replace('"grade_id": "shift-impl"', '"grade_id": "scale-impl"'))
+    error = _error(folder)
+    assert error.file == f"{folder}/scale_dev.py" and "the grade_id 'scale-impl' is on two cells" in error.problem

@@ -29,7 +29,6 @@ _len = len
 _getattr = getattr
 _setattr = setattr
 _tuple = tuple
-_list = list
 _dict_get = dict.get
 _np_array = np.array
 _reshape = np.ndarray.reshape

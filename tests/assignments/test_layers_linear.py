@@ -148,3 +148,16 @@ def test_patched_numpy_cannot_pass_a_locked_test(bundle: AssignmentBundle, runne
     assert graded.messages["test-dropout"].startswith("checked outside your notebook")
     assert graded.flags == ["locked_test_untrusted:test-dropout"]
     assert graded.total == 85
+
+
+def test_an_emptied_locked_test_is_restored_and_flagged(bundle: AssignmentBundle, runner: SandboxRunner,
+                                                        limits: SandboxLimits) -> None:
+    """The locked dropout test's body replaced by `return` on top of the same mistake: the instructor's test runs
+    instead, so nothing is gained, and the edit is flagged."""
+    emptied = _variant(bundle.source_text, *SCALED_BY_KEEP, (
+        '    """Evaluation, the two extreme rates, the training scale and rate, and bad probabilities."""\n',
+        '    """Evaluation, the two extreme rates, the training scale and rate, and bad probabilities."""\n'
+        "    return\n"))
+    graded = _grade(bundle, emptied, "layers.py", runner, limits)
+    assert graded.lost() == {"test-dropout", "hidden-dropout-scale"}, graded.messages
+    assert graded.flags == ["locked_cell_edited:test-dropout"] and graded.total == 85

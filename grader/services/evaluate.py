@@ -14,6 +14,7 @@ from grader.notebooks.restore import restore_locked_cells
 from grader.sandbox.job import JobProbe, JobTest, SandboxJob, SandboxLimits, SandboxResult, UnitLimits
 from grader.sandbox.package import PackageSpec
 from grader.sandbox.runner import SandboxRunner
+from grader.scoring.rubric import RubricItem
 from grader.scoring.score import Score, score
 from grader.scoring.verdict import Verdict
 from grader.verdicts.judge import Judge
@@ -51,8 +52,8 @@ def layers_package() -> PackageSpec:
 
 
 def bundle_package(bundle: AssignmentBundle) -> PackageSpec:
-    """The package a bundle's submissions import (see layers_package)."""
-    return layers_package()
+    """The package a bundle's submissions import."""
+    return bundle.package
 
 
 def item_limits(item: RubricItem) -> UnitLimits | None:

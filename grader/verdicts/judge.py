@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import ValidationError
 
 from grader.assignments.bundle import AssignmentBundle
-from grader.assignments.rubric import RubricItem
 from grader.sandbox.job import SandboxLimits, SandboxResult
+from grader.scoring.rubric import RubricItem
 from grader.scoring.verdict import Status, Verdict
 from grader.verdicts.plan import ProbePlan
 from grader.verdicts.wire import SandboxReport, UnitRecord

@@ -32,7 +32,7 @@ from grader.sandbox.job import SandboxJob, SandboxResult
 from grader.sandbox.package import PackageSpec
 from grader.sandbox.runner import SandboxRunner, limits_from_settings, make_runner
 from grader.sandbox.warm_backend import WarmRunner
-from grader.services.evaluate import bundle_package, evaluate
+from grader.services.evaluate import evaluate
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def _packages(bundles: list[AssignmentBundle]) -> list[PackageSpec | None]:
     packages: list[PackageSpec | None] = []
     for index, bundle in enumerate(bundles):
         if bundle.name in seen:
-            base = bundle_package(bundle)
+            base = bundle.package
             packages.append(dataclasses.replace(base, files=(*base.files, (f"bench_runtime_{index}.py", b"N = 1\n"))))
         else:
             packages.append(None)
@@ -69,8 +69,7 @@ def _packages(bundles: list[AssignmentBundle]) -> list[PackageSpec | None]:
 
 
 def _files(bundle: AssignmentBundle) -> list[bytes]:
-    folder = Path(getattr(bundle, "folder", REPO / "grader" / "assignments" / bundle.name))
-    examples = [path.read_bytes() for path in sorted((folder / "examples").glob("*.py"))]
+    examples = [path.read_bytes() for path in sorted((bundle.folder / "examples").glob("*.py"))]
     return [bundle.source_text.encode(), *examples, clear_solutions(bundle.source_text).encode()]
 
 
@@ -81,7 +80,7 @@ def _queue(bundles: list[AssignmentBundle], size: int) -> list[Submission]:
     for index in range(size):
         which = index % len(bundles)
         body = files[which][(index // len(bundles)) % len(files[which])]
-        filename = getattr(bundles[which], "submission_filename", f"{bundles[which].module_name}.py")
+        filename = bundles[which].submission_filename
         queue.append(Submission(which, body + f"\n# student-{index:05d}\n".encode(), filename))
     return queue
 

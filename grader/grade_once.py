@@ -27,9 +27,8 @@ class _Announcing:
 def _package(assignment: str) -> "PackageSpec":
     """The package of the assignment the file is graded against, found on the sandbox's own thread."""
     from grader.assignments.registry import find_assignment
-    from grader.services.evaluate import bundle_package
 
-    return bundle_package(find_assignment(assignment))
+    return find_assignment(assignment).package
 
 
 def grade_file_once(settings: "Settings", *, content: bytes, filename: str, student: str,

@@ -92,11 +92,10 @@ def _shipped_packages_staged() -> None:
     compares the staged runtime before and after itself (tests/hostile) then sees only what its jobs changed."""
     from grader.assignments.bundle import available_assignments, load_assignment
     from grader.sandbox.runtime import build_runtime
-    from grader.services.evaluate import bundle_package
 
     runtime = build_runtime(Path(SandboxSettings().runtime_dir))
     for name in available_assignments():
-        runtime.package(bundle_package(load_assignment(name)))
+        runtime.package(load_assignment(name).package)
 
 
 @pytest.fixture(scope="session")

@@ -2,19 +2,14 @@
 
 import secrets
 from dataclasses import dataclass, field, replace
-from functools import cache
-from pathlib import Path
 
 from grader.assignments.bundle import AssignmentBundle
-from grader.assignments.rubric import RubricItem
 from grader.notebooks.cells import StudentCell
 from grader.notebooks.lines import cell_first_lines, with_file_lines
 from grader.notebooks.reader import read_submission
 from grader.notebooks.restore import restore_locked_cells
 from grader.sandbox.job import JobProbe, JobTest, SandboxJob, SandboxLimits, SandboxResult, UnitLimits
-from grader.sandbox.package import PackageSpec
 from grader.sandbox.runner import SandboxRunner
-from grader.scoring.rubric import RubricItem
 from grader.scoring.score import Score, score
 from grader.scoring.verdict import Verdict
 from grader.verdicts.judge import Judge
@@ -34,46 +29,15 @@ class Evaluation:
     usage: dict[str, object] = field(default_factory=dict)
 
 
-@cache
-def layers_package() -> PackageSpec:
-    """TEMPORARY, until bundles carry their own `bundle.package`: the package the layers assignment has always
-    staged (its two course modules, from the reference library), so that one place, not the sandbox, names it."""
-    import tinytorch_ref
-
-    reference = Path(tinytorch_ref.__file__).parent
-    return PackageSpec(
-        files=(("tinytorch/__init__.py", b'"""TinyTorch, as students import it."""\n'),
-               ("tinytorch/core/__init__.py", b'"""Core modules from earlier course units."""\n'),
-               ("tinytorch/core/tensor.py", (reference / "tensor.py").read_bytes()),
-               ("tinytorch/core/activations.py", (reference / "activations.py").read_bytes())),
-        preimports=("tinytorch.core.tensor", "tinytorch.core.activations"),
-        tensor_class="tinytorch.core.tensor:Tensor",
-    )
-
-
-def bundle_package(bundle: AssignmentBundle) -> PackageSpec:
-    """The package a bundle's submissions import."""
-    return bundle.package
-
-
-def item_limits(item: RubricItem) -> UnitLimits | None:
-    """A rubric item's own per-unit limits (DESIGN-12 §1 `limits`), None where it keeps the run's."""
-    own = getattr(item, "limits", None)
-    if own is None or isinstance(own, UnitLimits):
-        return own
-    return UnitLimits(**dict(own))
-
-
 def _with_unit_limits(bundle: AssignmentBundle, probes: list[JobProbe]) -> list[JobProbe]:
     """A hidden item's limits go to its probe unit (named by the item's id), a locked item's to its shadow too (it
     re-checks the same code)."""
     own: dict[str, UnitLimits] = {}
     for item in bundle.rubric.items:
-        limits = item_limits(item)
-        if limits is not None:
-            own[item.id] = limits
+        if item.limits is not None:
+            own[item.id] = item.limits
             if item.shadow:
-                own[item.shadow] = limits
+                own[item.shadow] = item.limits
     return [replace(probe, limits=own[probe.probe_id]) if probe.probe_id in own else probe for probe in probes]
 
 
@@ -89,10 +53,10 @@ def build_job(bundle: AssignmentBundle, content: bytes, filename: str, plan: Pro
         cells = read_submission(content, filename, max_bytes=max_bytes)
     restored = restore_locked_cells(cells, bundle.source_cells)
     seeds = list(bundle.rubric.locked_test_seeds)
-    tests = [JobTest(item_id=item.id, source=restored.tests[item.id], seeds=seeds, limits=item_limits(item))
+    tests = [JobTest(item_id=item.id, source=restored.tests[item.id], seeds=seeds, limits=item.limits)
              for item in bundle.rubric.items if item.kind == "locked"]
     job = SandboxJob(module_name=bundle.module_name, cells=restored.cells, tests=tests,
-                     probes=_with_unit_limits(bundle, plan.job_probes()), package=bundle_package(bundle),
+                     probes=_with_unit_limits(bundle, plan.job_probes()), package=bundle.package,
                      limits=limits)
     return job, restored.flags, restored.locked_cells_modified
 

@@ -12,7 +12,6 @@ from grader.config import SandboxSettings, Settings
 from grader.sandbox.job import JobCell, SandboxJob, SandboxLimits, SandboxResult
 from grader.sandbox.package import PackageSpec
 from grader.sandbox.runner import SandboxRunner, make_runner
-from grader.services.evaluate import bundle_package
 from grader.verdicts.judge import parse_report
 from grader.verdicts.wire import SandboxReport
 
@@ -27,7 +26,7 @@ def runner(request: pytest.FixtureRequest) -> Iterator[SandboxRunner]:
 
 def layers_package() -> PackageSpec:
     """The package the layers assignment's submissions import."""
-    return bundle_package(load_assignment("layers"))
+    return load_assignment("layers").package
 
 
 def cell_job(limits: SandboxLimits, source: str, package: PackageSpec | None = None, **overrides: Any) -> SandboxJob:

@@ -83,7 +83,7 @@ def _preload() -> None:
     _tensor_class_of_runtime = _tensor_class(str(runtime.get("tensor_class") or ""))
     import warmup
 
-    warmup.warm_up()
+    warmup.warm_up(_tensor_class_of_runtime)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     gc.collect()

@@ -101,7 +101,7 @@ def _program_job(limits: SandboxLimits) -> SandboxJob:
                       probes=[JobProbe(probe_id="every-verb", calls=[every_verb.wire]),
                               JobProbe(probe_id="exits", calls=[exits.wire]),
                               JobProbe(probe_id="after", calls=[program(call("huge")).wire])],
-                      limits=limits)
+                      package=load_assignment("layers").package, limits=limits)
 
 
 def test_a_program_of_every_verb_answers_in_the_strict_contract(runner: SandboxRunner, limits: SandboxLimits) -> None:

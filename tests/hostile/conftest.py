@@ -97,9 +97,12 @@ def runner(pool: Pool) -> Iterator[SandboxRunner]:
 
 
 @pytest.fixture(scope="session", params=HOSTILE_BUNDLES)
-def targets(request: pytest.FixtureRequest) -> HostileTargets:
-    """The bundle every hostile test runs against, once each."""
-    return TARGETS[request.param]
+def targets(request: pytest.FixtureRequest) -> Iterator[HostileTargets]:
+    """The bundle every hostile test runs against, once each. Its warm sandboxes end with its half of the suite, so
+    the stray-process checks of the next bundle see only that bundle's resident processes."""
+    yield TARGETS[request.param]
+    for warm in live_runners():
+        warm.close()
 
 
 @pytest.fixture(scope="session")

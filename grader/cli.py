@@ -7,11 +7,12 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from grader.cli_api import register as register_api_commands
+from grader.cli_assignments import register as register_assignment_commands
 from grader.cli_errors import AnswersDomainErrors
 from grader.cli_lti import register as register_lti_commands
 from grader.cli_regrade import register as register_regrade_commands
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from grader.config import Settings
 
 # plain click help: Rich's help renderer alone costs more to import than the rest of `grader --help`
-app = typer.Typer(help="TinyTorch autograder: grade layers_dev.py submissions.", no_args_is_help=True,
+app = typer.Typer(help="TinyTorch autograder: grade submissions against assignment bundles.", no_args_is_help=True,
                   pretty_exceptions_enable=False, cls=AnswersDomainErrors, rich_markup_mode=None)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -30,10 +31,12 @@ app.add_typer(db_app, name="db")
 
 @app.command()
 def grade(
-    path: Annotated[Path, typer.Argument(help="The student's layers_dev.py or .ipynb, or a folder of them")],
+    path: Annotated[Path, typer.Argument(help="The student's file (.py or .ipynb), or a folder of them")],
     student: Annotated[str, typer.Option(help="Student id to record (a folder's files: each file's name)")]
     = "local",
-    assignment: Annotated[str, typer.Option(help="Assignment name")] = "layers",
+    assignment: Annotated[str | None, typer.Option(help="Shipped assignment id [default: layers]")] = None,
+    bundle: Annotated[Path | None, typer.Option(help="Grade against this bundle folder, .zip or .tar.gz instead "
+                                                     "(loaded for this command only, not published)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object (a folder: one a line)")]
     = False,
     queue: Annotated[bool, typer.Option("--queue", help="Grade through the workers and wait for the result")] = False,
@@ -51,6 +54,7 @@ def grade(
     from grader.config import get_settings
     from grader.grade_once import grade_file_once
 
+    assignment = _assignment_for(assignment, bundle, queue, as_json)
     if path.is_dir():
         if queue:
             _reject(assignment, "--queue grades one file; grade a folder without it", "invalid", as_json)
@@ -84,6 +88,23 @@ def grade(
     raise typer.Exit(0 if document["status"] == "graded" else 1)
 
 
+def _assignment_for(assignment: str | None, bundle: Path | None, queue: bool, as_json: bool) -> str:
+    """The assignment id to grade against; a --bundle is loaded and registered for this process first."""
+    if bundle is None:
+        return assignment or "layers"
+    if assignment is not None or queue:
+        _reject(assignment or str(bundle), "--bundle grades here against that bundle; it takes neither "
+                "--assignment nor --queue (the workers know only shipped and published assignments)", "invalid",
+                as_json)
+    from grader.assignments.registry import use_bundle
+    from grader.errors import BundleInvalid
+
+    try:
+        return use_bundle(bundle)
+    except BundleInvalid as exc:
+        _reject(str(bundle), str(exc), exc.code, as_json)
+
+
 def _grade_folder(folder: Path, assignment: str, as_json: bool) -> None:
     """One row (or JSON line) per file as each is graded; the exit code is the worst file's."""
     from grader.cli_output import FolderTable
@@ -113,7 +134,7 @@ def _grading_line(filename: str, settings: "Settings") -> str:
             f"(each at most {limits.per_test_cpu_s:g} s CPU, the run at most {limits.wall_s:g} s)")
 
 
-def _reject(assignment: str, reason: str, code: str, as_json: bool) -> None:
+def _reject(assignment: str, reason: str, code: str, as_json: bool) -> NoReturn:
     from grader.cli_text import printable
     from grader.services.results import rejected_document
 
@@ -125,20 +146,22 @@ def _reject(assignment: str, reason: str, code: str, as_json: bool) -> None:
 
 @app.command()
 def release(
-    out: Annotated[Path, typer.Option(help="Where to write the student release: a .py (percent) or .ipynb file")]
-    = Path("layers_dev.py"),
-    assignment: Annotated[str, typer.Option(help="Assignment name")] = "layers",
+    out: Annotated[Path | None, typer.Option(help="Where to write the student release: a .py (percent) or .ipynb "
+                                                  "file [default: the bundle's submission file name]")] = None,
+    assignment: Annotated[str | None, typer.Option(help="Shipped assignment id [default: layers]")] = None,
+    bundle: Annotated[Path | None, typer.Option(help="Release this bundle folder, .zip or .tar.gz instead")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists")] = False,
 ) -> None:
     """Write the student release: solutions replaced by `raise NotImplementedError()`."""
-    from grader.assignments.bundle import load_assignment
-    from grader.assignments.release import clear_solutions, release_notebook
+    from grader.assignments.release import release_of
 
-    suffix = out.suffix.lower()
-    if suffix not in {".py", ".ipynb"}:
+    if assignment is not None and bundle is not None:
+        _fail("give --assignment or --bundle, not both")
+    if out is not None and out.suffix.lower() not in {".py", ".ipynb"}:
         raise typer.BadParameter(f"{out} must end in .py or .ipynb (what `grader grade` reads)", param_hint="--out")
-    source = load_assignment(assignment).source_text
-    text = release_notebook(source) if suffix == ".ipynb" else clear_solutions(source)
+    filename, text = release_of(assignment=assignment or ("layers" if bundle is None else None), bundle=bundle,
+                                suffix=None if out is None else out.suffix.lower())
+    out = out or Path(filename)
     try:
         with out.open("w" if force else "x", encoding="utf-8") as handle:
             handle.write(text)
@@ -151,7 +174,7 @@ def release(
     typer.echo(f"wrote {out}")
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     from grader.cli_text import printable
 
     sys.stderr.write(f"error: {printable(message)}\n")
@@ -178,6 +201,7 @@ def db_upgrade() -> None:
 
 
 register_api_commands(app)
+register_assignment_commands(app)
 register_stack_commands(app)
 register_regrade_commands(app)
 register_lti_commands(app)

@@ -47,15 +47,15 @@ def serve(
 @courses_app.command("create")
 def courses_create(
     course: Annotated[str, typer.Argument(help="Course id, e.g. cs249r-2026")],
-    assignment: Annotated[list[str] | None, typer.Option(help="Bundled assignment (repeatable)")] = None,
+    assignment: Annotated[list[str] | None, typer.Option(help="Shipped assignment (repeatable)")] = None,
 ) -> None:
-    """Register a course with the bundled `layers` assignment (or the ones named); safe to run again."""
+    """Register a course with every shipped assignment (or the ones named); safe to run again."""
     from grader.config import get_settings
     from grader.db import session_scope
-    from grader.services.courses import DEFAULT_ASSIGNMENTS, create_course
+    from grader.services.courses import create_course
 
     with session_scope(_factory(get_settings())) as session:
-        row = create_course(session, course, assignments=tuple(assignment or DEFAULT_ASSIGNMENTS))
+        row = create_course(session, course, assignments=tuple(assignment) if assignment else None)
         names = [link.assignment for link in row.assignments]
     typer.echo(f"course {course} grades: {', '.join(names)}")
 

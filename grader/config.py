@@ -25,6 +25,9 @@ class SandboxSettings(BaseSettings):
         default="warm", description="warm: each worker process keeps one bubblewrap sandbox and forks every job "
                                     "from a pre-imported zygote in it; cold: a fresh sandbox per job")
     pool_max_jobs: int = Field(default=1000, ge=1, description="jobs one warm sandbox serves before it is replaced")
+    warm_runtimes: int = Field(default=3, ge=1, le=16,
+                               description="warm sandboxes one worker process keeps, one per assignment runtime "
+                                           "(package) and sandbox shape; the least recently used is ended first")
     cpu_s: float = Field(default=20.0, description="CPU seconds of the notebook's import (each process)")
     wall_s: float = Field(default=60.0, description="wall seconds of the whole run; past it, unrun items time out")
     per_test_cpu_s: float = Field(default=5.0, description="CPU seconds of each locked test and probe")

@@ -148,3 +148,21 @@ class InvalidSettings(GraderError):
 
     code = "invalid_settings"
     exit_code = 2
+
+
+class BundleInvalid(GraderError):
+    """An assignment bundle that does not load; the message names the file and, where there is one, the line (422).
+
+    Instructor input, checked before anything uses it: nothing of a bundle that raised this is kept.
+    """
+
+    http_status = 422
+    code = "bundle_invalid"
+    exit_code = 2
+
+    def __init__(self, problem: str, *, file: str, line: int | None = None) -> None:
+        self.problem = problem
+        self.file = file
+        self.line = line
+        where = file if line is None else f"{file}, line {line}"
+        super().__init__(f"{where}: {problem}")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from grader.config import Settings
     from grader.sandbox.job import SandboxJob, SandboxResult
+    from grader.sandbox.package import PackageSpec
     from grader.sandbox.runner import SandboxRunner
 
 
@@ -23,13 +24,21 @@ class _Announcing:
         return self._runner.run(job)
 
 
+def _package(assignment: str) -> "PackageSpec":
+    """The package of the assignment the file is graded against, found on the sandbox's own thread."""
+    from grader.assignments.registry import find_assignment
+    from grader.services.evaluate import bundle_package
+
+    return bundle_package(find_assignment(assignment))
+
+
 def grade_file_once(settings: "Settings", *, content: bytes, filename: str, student: str,
                     assignment: str, on_job: Callable[[], None] | None = None) -> dict[str, Any]:
     """`grade_file_embedded` with the sandbox started first: it gets ready while this process imports the ORM,
     the notebook reader and the judge (this module imports none of them before the sandbox is on its way)."""
     from grader.sandbox.ahead import one_shot_runner
 
-    runner: SandboxRunner = one_shot_runner(settings)
+    runner: SandboxRunner = one_shot_runner(settings, lambda: _package(assignment))
     if on_job is not None:
         runner = _Announcing(runner, on_job)
     from grader.runtime_context import grade_file_embedded

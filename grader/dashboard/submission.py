@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.api.schemas import InstructorSubmissionView, RunView, instructor_view
-from grader.assignments.bundle import load_assignment
+from grader.assignments.registry import find_assignment
 from grader.dashboard.charts import Sparkline, sparkline
 from grader.dashboard.code import CodeListing, code_listing
 from grader.models import GradingRun, RunStatus, Submission
@@ -59,7 +59,7 @@ def submission_page(session: Session, *, principal: Principal, submission_id: st
     view = instructor_view(submission, record.passbacks)
     by_id = {run.id: run for run in view.runs}
     shown = by_id.get(view.current_run_id or "") or (view.runs[-1] if view.runs else None)
-    bundle = load_assignment(submission.assignment)
+    bundle = find_assignment(submission.assignment)
     graded = [(run.id, run.score) for run in view.runs
               if run.status == RunStatus.GRADED and run.score is not None]
     return SubmissionPage(

@@ -1,6 +1,5 @@
 """Turning uploaded bytes into cells, or a rejection that names the problem."""
 
-import ast
 import json
 
 import jupytext
@@ -8,6 +7,7 @@ import nbformat
 
 from grader.errors import Rejected
 from grader.notebooks.cells import SourceCell, StudentCell, student_cells
+from grader.notebooks.matching import defined_names, findable_cells
 
 
 def decode_text(content: bytes, *, max_bytes: int) -> str:
@@ -105,29 +105,23 @@ def _json_kind(value: object) -> str:
     return kinds.get(type(value), "value")
 
 
-def _defined_names(source: str) -> set[str]:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)}
-
-
 def check_assignment(cells: list[StudentCell], source_cells: tuple[SourceCell, ...], assignment: str,
                      required_names: tuple[str, ...]) -> None:
-    """A submission must carry a cell of the assignment or define one of its required names."""
-    known = {cell.grade_id for cell in source_cells if cell.grade_id}
-    if any(cell.grade_id in known for cell in cells):
+    """A submission must carry a cell of the assignment that holds a required name: by its grade_id or, its
+    header lost, by defining a required name; otherwise it is rejected, naming the cells it lacks. An assignment
+    without required names asks for any cell of its own."""
+    required = set(required_names)
+    wanted = [c for c in findable_cells(source_cells) if c.names & required]
+    ids = {c.grade_id for c in wanted} or {c.grade_id for c in source_cells if c.grade_id}
+    if any(cell.grade_id in ids for cell in cells):
         return
-    defined = set().union(*(_defined_names(c.source) for c in cells if c.cell_type == "code"))
-    if defined & set(required_names):
+    # a header-lost cell that defines what a wanted cell defines defines a required name: one test covers both
+    if required & set().union(*(defined_names(c.source) for c in cells if c.cell_type == "code")):
         return
-    solution_ids = ", ".join(c.grade_id for c in source_cells if c.solution and c.grade_id)
-    raise Rejected(
-        f"this is not a {assignment} notebook: it has no cell of the assignment ({solution_ids}) "
-        f"and defines none of {', '.join(required_names)}",
-        code="wrong_assignment",
-    )
+    missing = ", ".join(c.grade_id for c in wanted) or ", ".join(sorted(ids)) or "none"
+    names = f" and defines none of {', '.join(required_names)}" if required_names else ""
+    raise Rejected(f"this is not a {assignment} notebook: it has no cell of the assignment ({missing}){names}",
+                   code="wrong_assignment")
 
 
 def read_submission(content: bytes, filename: str, *, max_bytes: int) -> list[StudentCell]:

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from grader.notebooks.cells import SourceCell, StudentCell
 from grader.notebooks.code_identity import code_key, same_code, source_key
+from grader.notebooks.matching import match_lost_headers
 from grader.sandbox.job import JobCell
 
 TRUSTED_METADATA = ("grade", "locked", "points", "solution")
@@ -71,10 +72,14 @@ class _Restorer:
 
 
 def restore_locked_cells(student: list[StudentCell], source_cells: tuple[SourceCell, ...]) -> RestoredNotebook:
-    """Rebuild the notebook to execute: student code where the student writes, instructor code where locked."""
+    """Rebuild the notebook to execute: student code where the student writes, instructor code where locked.
+
+    A student cell whose header was lost runs under the grade_id of the source cell it defines (matching.py),
+    so messages name the cell the student knows.
+    """
     restorer = _Restorer(source_cells)
     position = 0
-    for cell in student:
+    for cell in match_lost_headers(student, source_cells):
         if cell.cell_type != "code":
             continue
         position += 1

@@ -9,9 +9,11 @@ the job goes in only when the stored run is graded, and its wall limit counts fr
 import atexit
 import queue
 import threading
+from collections.abc import Callable
 
 from grader.config import Settings
 from grader.sandbox.job import SandboxJob, SandboxResult
+from grader.sandbox.package import PackageSpec
 from grader.sandbox.runner import SandboxRunner, limits_from_settings, make_runner
 
 
@@ -19,23 +21,26 @@ class AheadRunner:
     """The configured sandbox started ahead: bubblewrap's warm sandbox, driven by the thread that started it.
 
     That thread lives as long as the process: bubblewrap's --die-with-parent follows the thread that spawned it,
-    so the sandbox would die with a thread that only started it.
+    so the sandbox would die with a thread that only started it. `package` names the runtime to start: called on
+    that thread, so finding it (loading the assignment) overlaps the caller's work too. A job for another package
+    still runs, in a sandbox started for it.
     """
 
     name = "bwrap"
     pool = "warm"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, package: Callable[[], PackageSpec]) -> None:
         warm = settings.model_copy(update={"sandbox": settings.sandbox.model_copy(update={"pool": "warm"})})
         self._jobs: queue.Queue[SandboxJob | None] = queue.Queue()
         self._results: queue.Queue[SandboxResult | BaseException] = queue.Queue()
         self._lock = threading.Lock()
         self._settled = threading.Event()  # the start is over, whichever way it went
-        self._thread = threading.Thread(target=self._serve, args=(warm,), name="grader-sandbox-ahead", daemon=True)
+        self._thread = threading.Thread(target=self._serve, args=(warm, package), name="grader-sandbox-ahead",
+                                        daemon=True)
         self._thread.start()
         atexit.register(self._at_exit)
 
-    def _serve(self, settings: Settings) -> None:
+    def _serve(self, settings: Settings, package: Callable[[], PackageSpec]) -> None:
         from grader.sandbox.warm_backend import WarmRunner
 
         runner: SandboxRunner | None = None
@@ -44,7 +49,7 @@ class AheadRunner:
             runner = make_runner(settings)  # stages the runtime if it is not yet
             if isinstance(runner, WarmRunner):
                 atexit.unregister(runner.close)  # closed from this thread, or not waited for (see _at_exit)
-                runner.start_ahead(limits_from_settings(settings))
+                runner.start_ahead(limits_from_settings(settings), package())
         except Exception as exc:  # raised where the job is run, like the same failure of any other runner
             failure = exc
         finally:
@@ -82,6 +87,7 @@ class AheadRunner:
                 self._thread.join()
 
 
-def one_shot_runner(settings: Settings) -> SandboxRunner:
-    """The runner for one file: bubblewrap started ahead; the process backend (no sandbox to start) as it is."""
-    return make_runner(settings) if settings.sandbox.backend == "process" else AheadRunner(settings)
+def one_shot_runner(settings: Settings, package: Callable[[], PackageSpec]) -> SandboxRunner:
+    """The runner for one file: bubblewrap started ahead for `package`; the process backend (no sandbox to start)
+    as it is."""
+    return make_runner(settings) if settings.sandbox.backend == "process" else AheadRunner(settings, package)

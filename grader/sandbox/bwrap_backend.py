@@ -11,7 +11,7 @@ from grader.sandbox.runtime import Runtime
 from grader.sandbox.uids import UidLease
 
 SITE_MOUNT = "/opt/site"
-PACKAGE_MOUNT = "/opt/tinytorch"
+PACKAGE_MOUNT = "/opt/package"
 HARNESS_MOUNT = "/opt/harness"
 SANDBOX_UID = 1000
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/bin", "/etc/fonts")
@@ -34,7 +34,9 @@ class BwrapRunner:
         """The unprivileged host uid this process's runs use; None when not root (runs keep the caller's uid)."""
         return self.uids.uid() if os.geteuid() == 0 else None
 
-    def _mounts(self) -> list[str]:
+    def _mounts(self, job: SandboxJob) -> list[str]:
+        """System folders, the interpreter, and the staged runtime: all read-only; the job's own package first on
+        the import path."""
         args: list[str] = []
         for directory in SYSTEM_DIRS:
             if os.path.exists(directory):
@@ -43,13 +45,12 @@ class BwrapRunner:
             prefix = str(self.runtime.python_prefix)
             args += ["--ro-bind", prefix, prefix]
         args += ["--ro-bind", str(self.runtime.site_dir), SITE_MOUNT]
-        args += ["--ro-bind", str(self.runtime.package_dir), PACKAGE_MOUNT]
+        args += ["--ro-bind", str(self.runtime.package(job.package)), PACKAGE_MOUNT]
         args += ["--ro-bind", str(self.runtime.harness_dir), HARNESS_MOUNT]
         return args
 
-    def _privilege_drop(self) -> list[str]:
+    def _privilege_drop(self, uid: int | None) -> list[str]:
         """As root, become the leased uid with no groups and no capabilities before bwrap starts."""
-        uid = self.host_uid
         if uid is None:
             return []
         if self.setpriv is None:
@@ -69,23 +70,24 @@ class BwrapRunner:
             "--die-with-parent", "--new-session", "--disable-userns", "--cap-drop", "ALL", "--as-pid-1",
             "--proc", "/proc", "--dev", "/dev",
             "--size", str(job.limits.tmp_mib * 1024 * 1024), "--tmpfs", "/tmp",
-            *self._mounts(),
+            *self._mounts(job),
             "--dir", "/tmp/work", "--chdir", "/tmp/work",
             "--hostname", "sandbox",
             "--remount-ro", "/dev", "--remount-ro", "/",
         ]
 
-    def command(self, job: SandboxJob, *, serve: bool = False) -> Launch:
-        """Privilege drop, then bwrap (its options read from a pipe), then the harness: for one job, or (`serve`)
-        for as many as the host sends, as a warm sandbox."""
+    def command(self, job: SandboxJob, *, serve: bool = False, uid: int | None = None) -> Launch:
+        """Privilege drop (to `uid`, by default this process's leased one), then bwrap (its options read from a
+        pipe), then the harness: for one job, or (`serve`) for as many as the host sends, as a warm sandbox."""
         if self.bwrap is None:
             raise SandboxFailure("bubblewrap (bwrap) is not installed; install Debian's bubblewrap package")
         harness = [str(self.runtime.python), "-I", "-S", f"{HARNESS_MOUNT}/main.py", *(["--serve"] if serve else [])]
-        return Launch(argv=[*self._privilege_drop(), self.bwrap], bwrap_args=self.sandbox_args(job), command=harness)
+        drop = self._privilege_drop(self.host_uid if uid is None else uid)
+        return Launch(argv=[*drop, self.bwrap], bwrap_args=self.sandbox_args(job), command=harness)
 
     @staticmethod
     def environment() -> dict[str, str]:
-        return sandbox_environment(f"{PACKAGE_MOUNT}:{SITE_MOUNT}", pid_namespace=True)
+        return sandbox_environment(f"{PACKAGE_MOUNT}:{SITE_MOUNT}", PACKAGE_MOUNT, pid_namespace=True)
 
     def run(self, job: SandboxJob) -> SandboxResult:
         result = launch(self.command(job), self.environment(), job, cwd="/")

@@ -5,8 +5,9 @@ import os
 PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
-def sandbox_environment(harness_path: str, *, pid_namespace: bool) -> dict[str, str]:
-    """A clean environment; only CPU-quirk settings for OpenBLAS are carried over from the host."""
+def sandbox_environment(harness_path: str, package: str, *, pid_namespace: bool) -> dict[str, str]:
+    """A clean environment; only CPU-quirk settings for OpenBLAS are carried over from the host. `package` is the
+    staged package's folder as the sandbox sees it (the zygote reads its runtime description there)."""
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
@@ -19,6 +20,7 @@ def sandbox_environment(harness_path: str, *, pid_namespace: bool) -> dict[str, 
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "HARNESS_PATH": harness_path,
+        "HARNESS_PACKAGE": package,
         "HARNESS_PID_NAMESPACE": "1" if pid_namespace else "0",
     }
     for name in PASSED_THROUGH:

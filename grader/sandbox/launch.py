@@ -43,7 +43,7 @@ class _Collected:
 
 def job_cpu_cap(job: SandboxJob) -> int:
     """CPU seconds a whole run may use, per process: the notebook's import and every unit's limit, plus slack."""
-    return int(job.limits.cpu_s + job.limits.per_test_cpu_s * (len(job.tests) + len(job.probes))) + 5
+    return int(job.limits.cpu_s + sum(unit.per_test_cpu_s for unit in job.unit_limits().values())) + 5
 
 
 def limit_setter(limits: SandboxLimits, cpu_cap: int) -> Callable[[], None]:
@@ -245,4 +245,5 @@ def launch(spec: Launch, env: dict[str, str], job: SandboxJob, cwd: str) -> Sand
         killed=killed or (reported_stop(report, job.limits.cpu_s) if report else None),
         exit=f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}",
         diagnostics=collected.stderr.decode("utf-8", "replace"),
+        sandbox_started=True,
     )

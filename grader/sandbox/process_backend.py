@@ -21,8 +21,8 @@ class ProcessRunner:
     def run(self, job: SandboxJob) -> SandboxResult:
         workdir = tempfile.mkdtemp(prefix="grader-run-")
         try:
-            harness_path = f"{self.runtime.package_dir}:{self.runtime.site_dir}"
-            env = sandbox_environment(harness_path, pid_namespace=False)
+            package = self.runtime.package(job.package)
+            env = sandbox_environment(f"{package}:{self.runtime.site_dir}", str(package), pid_namespace=False)
             env["HOME"] = workdir
             env["MPLCONFIGDIR"] = f"{workdir}/.matplotlib"
             argv = [str(self.runtime.python), "-I", "-S", str(self.runtime.harness_dir / "main.py")]

@@ -55,4 +55,5 @@ def make_runner(settings: Settings) -> SandboxRunner:
         return BwrapRunner(runtime, uid_base=sandbox.uid_base, uid_count=sandbox.uid_count)
     from grader.sandbox.warm_backend import WarmRunner
 
-    return WarmRunner(runtime, uid_base=sandbox.uid_base, uid_count=sandbox.uid_count, max_jobs=sandbox.pool_max_jobs)
+    return WarmRunner(runtime, uid_base=sandbox.uid_base, uid_count=sandbox.uid_count, max_jobs=sandbox.pool_max_jobs,
+                      warm_runtimes=sandbox.warm_runtimes)

@@ -1,7 +1,8 @@
-"""The read-only runtime a sandbox sees: the harness, the `tinytorch` package and the libraries it needs.
+"""The read-only runtime a sandbox sees: the harness, the libraries it needs, and each job's package.
 
 Everything is staged into one world-readable folder outside the project tree, because the sandbox runs
-as an unprivileged user that must not (and often cannot) see the project, the venv or root's home.
+as an unprivileged user that must not (and often cannot) see the project, the venv or root's home. The harness
+and the libraries are staged once; a package once per content digest, when the first job that needs it comes.
 """
 
 import hashlib
@@ -15,23 +16,31 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-import tinytorch_ref
+from grader.errors import SandboxFailure
+from grader.sandbox.package import RUNTIME_FILE, PackageSpec
 
 HARNESS_DIR = Path(__file__).parent / "harness"
-PUBLIC_REFERENCE_FILES = ("tensor.py", "activations.py")
 SANDBOX_DISTRIBUTIONS = ("numpy", "matplotlib")
 SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """Staged folders to expose read-only inside the sandbox, and the interpreter to run there."""
+    """Staged folders to expose read-only inside the sandbox, and the interpreter to run there.
+
+    `package_dir` holds every staged package, one folder per digest (see `package`).
+    """
 
     harness_dir: Path
     package_dir: Path
     site_dir: Path
     python: Path
     python_prefix: Path | None
+
+    def package(self, spec: PackageSpec) -> Path:
+        """The folder `spec` is staged in, staged now if no job needed it before (atomic, as every folder here)."""
+        target = self.package_dir / spec.digest
+        return target if target.exists() else _stage(target, _fill_package(spec))
 
 
 def _stage(target: Path, fill: Callable[[Path], None]) -> Path:
@@ -43,7 +52,11 @@ def _stage(target: Path, fill: Callable[[Path], None]) -> Path:
     if target.exists():
         return target
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{target.name}-", dir=target.parent))
-    fill(staging)
+    try:
+        fill(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     staging.chmod(0o755)
     try:
         staging.rename(target)
@@ -60,16 +73,30 @@ def _digest(paths: list[Path], extra: str = "") -> str:
     return digest.hexdigest()[:16]
 
 
-def _fill_package(destination: Path) -> None:
-    core = destination / "tinytorch" / "core"
-    core.mkdir(parents=True)
-    (destination / "tinytorch" / "__init__.py").write_text('"""TinyTorch, as students import it."""\n')
-    (core / "__init__.py").write_text('"""Core modules from earlier course units."""\n')
-    source_dir = Path(tinytorch_ref.__file__).parent
-    for name in PUBLIC_REFERENCE_FILES:
-        shutil.copyfile(source_dir / name, core / name)
-    for folder in (destination / "tinytorch", core):
-        folder.chmod(0o755)
+def _package_path(destination: Path, relative: str) -> Path:
+    """Where one package file goes; a path that could leave the folder (or replace its runtime file) is refused."""
+    parts = Path(relative).parts
+    if not parts or Path(relative).is_absolute() or any(part in ("", ".", "..") for part in parts) or \
+            relative == RUNTIME_FILE:
+        raise SandboxFailure(f"the package file path {relative!r} is not a plain relative path")
+    return destination.joinpath(*parts)
+
+
+def _fill_package(spec: PackageSpec) -> Callable[[Path], None]:
+    """The package's files and its runtime description; folders and files readable by the sandbox's uid."""
+    def fill(destination: Path) -> None:
+        for relative, body in spec.files:
+            path = _package_path(destination, relative)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+            path.chmod(0o644)
+        (destination / RUNTIME_FILE).write_bytes(spec.runtime_description())
+        (destination / RUNTIME_FILE).chmod(0o644)
+        for folder in destination.rglob("*"):
+            if folder.is_dir():
+                folder.chmod(0o755)
+
+    return fill
 
 
 def _fill_harness(destination: Path) -> None:
@@ -123,14 +150,11 @@ def _fill_site(dists: list[metadata.Distribution]) -> Callable[[Path], None]:
 
 
 def build_runtime(runtime_dir: Path) -> Runtime:
-    """Stage (once per content hash) and describe the sandbox runtime."""
+    """Stage (once per content hash) and describe the sandbox runtime; packages are staged as jobs need them."""
     runtime_dir.mkdir(parents=True, exist_ok=True)
     runtime_dir.chmod(0o755)
-    reference_dir = Path(tinytorch_ref.__file__).parent
-    package = _stage(
-        runtime_dir / f"tinytorch-{_digest([reference_dir / n for n in PUBLIC_REFERENCE_FILES])}",
-        _fill_package,
-    )
+    packages = runtime_dir / "packages"
+    packages.mkdir(mode=0o755, exist_ok=True)
     harness = _stage(
         runtime_dir / f"harness-{_digest(sorted(HARNESS_DIR.glob('*.py')))}",
         _fill_harness,
@@ -141,7 +165,7 @@ def build_runtime(runtime_dir: Path) -> Runtime:
     use_system = SYSTEM_PYTHON.exists()
     return Runtime(
         harness_dir=harness,
-        package_dir=package,
+        package_dir=packages,
         site_dir=site,
         python=SYSTEM_PYTHON if use_system else Path(sys.executable).resolve(),
         python_prefix=None if use_system else Path(sys.base_prefix).resolve(),

@@ -93,9 +93,10 @@ class _Read:
 class WarmSandbox:
     """A live warm sandbox and its pipes; one job at a time, from the process that started it."""
 
-    def __init__(self, process: subprocess.Popen[bytes], info_fd: int | None, shape: tuple[int, ...]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], info_fd: int | None, shape: tuple[int, ...],
+                 uid: int | None = None) -> None:
         assert process.stdin is not None and process.stdout is not None and process.stderr is not None
-        self.process, self.info_fd, self.shape = process, info_fd, shape
+        self.process, self.info_fd, self.shape, self.uid = process, info_fd, shape, uid
         self.owner = os.getpid()
         self.init_pid: int | None = None
         self.init_pidfd: int | None = None
@@ -108,11 +109,12 @@ class WarmSandbox:
             os.set_blocking(fd, False)
 
     @classmethod
-    def start(cls, runner: BwrapRunner, job: SandboxJob) -> "WarmSandbox":
-        """A new sandbox whose zygote is ready; SandboxFailure if it cannot start."""
+    def start(cls, runner: BwrapRunner, job: SandboxJob, *, uid: int | None = None) -> "WarmSandbox":
+        """A new sandbox for the job's package and shape, running as `uid` (default: the runner's), whose zygote
+        is ready; SandboxFailure if it cannot start."""
         preexec = limit_setter(job.limits, SANDBOX_CPU_CAP_S)
-        process, info_fd = spawn(runner.command(job, serve=True), runner.environment(), preexec, cwd="/")
-        sandbox = cls(process, info_fd, sandbox_shape(job.limits))
+        process, info_fd = spawn(runner.command(job, serve=True, uid=uid), runner.environment(), preexec, cwd="/")
+        sandbox = cls(process, info_fd, sandbox_shape(job.limits), uid)
         if not sandbox.await_ready(START_TIMEOUT_S) or not sandbox._await_init(ACCEPT_TIMEOUT_S):
             diagnostics = sandbox.diagnostics().strip()[-300:]
             sandbox.kill()

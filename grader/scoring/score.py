@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from grader.assignments.rubric import Rubric, RubricItem
+from grader.scoring.rubric import Rubric, RubricItem
 from grader.scoring.verdict import Verdict
 
 

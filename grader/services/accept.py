@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grader.assignments.bundle import load_assignment
+from grader.assignments.registry import find_assignment
 from grader.errors import Rejected
 from grader.models import GradingRun, RunStatus, Submission
 from grader.notebooks.cells import StudentCell
@@ -30,7 +30,7 @@ def validate_upload(upload: Upload, *, max_bytes: int) -> list[StudentCell]:
     """Everything that can reject an upload, checked before anything is stored; the cells it read."""
     if not upload.student.strip():
         raise Rejected("the student id is empty", code="invalid")
-    bundle = load_assignment(upload.assignment)
+    bundle = find_assignment(upload.assignment)
     cells = read_submission(upload.content, upload.filename, max_bytes=max_bytes)
     check_assignment(cells, bundle.source_cells, bundle.name, bundle.required_names)
     return cells
@@ -49,9 +49,10 @@ def accept_submission(session: Session, upload: Upload, *, max_bytes: int) -> tu
         if existing is not None:
             return existing, existing.runs[-1]
     cells = validate_upload(upload, max_bytes=max_bytes)
-    bundle = load_assignment(upload.assignment)
+    bundle = find_assignment(upload.assignment)
     submission = Submission(
-        assignment=bundle.name, student=upload.student.strip(), filename=upload.filename[:255] or "layers_dev.py",
+        assignment=bundle.name, student=upload.student.strip(),
+        filename=upload.filename[:255] or bundle.submission_filename,
         content=upload.content, sha256=hashlib.sha256(upload.content).hexdigest(), size_bytes=len(upload.content),
         external_id=upload.external_id, course=upload.course, parsed_cells=stored_cells(cells),
     )

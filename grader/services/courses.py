@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from grader.assignments.bundle import load_assignment
+from grader.assignments.registry import find_assignment, shipped_assignments
 from grader.errors import Conflict, Forbidden, NotFound, PassbackUnavailable, Rejected
 from grader.logs import log_event
 from grader.models import (
@@ -32,7 +32,6 @@ from grader.services.queueing import accept_and_queue, queue_run, request_passba
 from grader.services.tokens import Principal
 
 COURSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-DEFAULT_ASSIGNMENTS = ("layers",)
 logger = logging.getLogger(__name__)
 
 
@@ -59,15 +58,17 @@ def check_callback_url(url: str, policy: CallbackPolicy) -> None:
     check_callback_host(parts.hostname or "", policy)
 
 
-def create_course(session: Session, course: str, *, assignments: tuple[str, ...] = DEFAULT_ASSIGNMENTS) -> Course:
-    """Register a course with bundled assignments; registering it again adds what is missing."""
+def create_course(session: Session, course: str, *, assignments: tuple[str, ...] | None = None) -> Course:
+    """Register a course with the named assignments (by default every shipped bundle); registering it again adds
+    what is missing."""
     if not COURSE_ID.match(course):
         raise Rejected("a course id is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     row = session.get(Course, course) or Course(id=course)
     session.add(row)
     have = {link.assignment for link in row.assignments}
+    assignments = tuple(shipped_assignments()) if assignments is None else assignments
     for name in assignments:
-        load_assignment(name)
+        find_assignment(name)
         if name not in have:
             row.assignments.append(CourseAssignment(assignment=name))
     session.flush()
@@ -152,7 +153,7 @@ def regrade_submission(session: Session, *, course: str, submission_id: str) -> 
     for run in submission.runs:
         if run.status in UNFINISHED:
             return run
-    bundle = load_assignment(submission.assignment)
+    bundle = find_assignment(submission.assignment)
     run = GradingRun(submission=submission, rubric_version=bundle.rubric.version, status=RunStatus.QUEUED)
     session.add(run)
     session.flush()

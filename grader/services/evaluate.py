@@ -2,14 +2,18 @@
 
 import secrets
 from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
 
 from grader.assignments.bundle import AssignmentBundle
 from grader.notebooks.cells import StudentCell
 from grader.notebooks.lines import cell_first_lines, with_file_lines
 from grader.notebooks.reader import read_submission
 from grader.notebooks.restore import restore_locked_cells
-from grader.sandbox.job import JobTest, SandboxJob, SandboxLimits, SandboxResult
+from grader.sandbox.job import JobProbe, JobTest, SandboxJob, SandboxLimits, SandboxResult, UnitLimits
+from grader.sandbox.package import PackageSpec
 from grader.sandbox.runner import SandboxRunner
+from grader.scoring.rubric import RubricItem
 from grader.scoring.score import Score, score
 from grader.scoring.verdict import Verdict
 from grader.verdicts.judge import Judge
@@ -29,6 +33,49 @@ class Evaluation:
     usage: dict[str, object] = field(default_factory=dict)
 
 
+@cache
+def layers_package() -> PackageSpec:
+    """TEMPORARY, until bundles carry their own `bundle.package`: the package the layers assignment has always
+    staged (its two course modules, from the reference library), so that one place, not the sandbox, names it."""
+    import tinytorch_ref
+
+    reference = Path(tinytorch_ref.__file__).parent
+    return PackageSpec(
+        files=(("tinytorch/__init__.py", b'"""TinyTorch, as students import it."""\n'),
+               ("tinytorch/core/__init__.py", b'"""Core modules from earlier course units."""\n'),
+               ("tinytorch/core/tensor.py", (reference / "tensor.py").read_bytes()),
+               ("tinytorch/core/activations.py", (reference / "activations.py").read_bytes())),
+        preimports=("tinytorch.core.tensor", "tinytorch.core.activations"),
+        tensor_class="tinytorch.core.tensor:Tensor",
+    )
+
+
+def bundle_package(bundle: AssignmentBundle) -> PackageSpec:
+    """The package a bundle's submissions import."""
+    return bundle.package
+
+
+def item_limits(item: RubricItem) -> UnitLimits | None:
+    """A rubric item's own per-unit limits (DESIGN-12 §1 `limits`), None where it keeps the run's."""
+    own = getattr(item, "limits", None)
+    if own is None or isinstance(own, UnitLimits):
+        return own
+    return UnitLimits(**dict(own))
+
+
+def _with_unit_limits(bundle: AssignmentBundle, probes: list[JobProbe]) -> list[JobProbe]:
+    """A hidden item's limits go to its probe unit (named by the item's id), a locked item's to its shadow too (it
+    re-checks the same code)."""
+    own: dict[str, UnitLimits] = {}
+    for item in bundle.rubric.items:
+        limits = item_limits(item)
+        if limits is not None:
+            own[item.id] = limits
+            if item.shadow:
+                own[item.shadow] = limits
+    return [replace(probe, limits=own[probe.probe_id]) if probe.probe_id in own else probe for probe in probes]
+
+
 def build_job(bundle: AssignmentBundle, content: bytes, filename: str, plan: ProbePlan,
               limits: SandboxLimits, *, max_bytes: int,
               cells: list[StudentCell] | None = None) -> tuple[SandboxJob, list[str], bool]:
@@ -41,10 +88,11 @@ def build_job(bundle: AssignmentBundle, content: bytes, filename: str, plan: Pro
         cells = read_submission(content, filename, max_bytes=max_bytes)
     restored = restore_locked_cells(cells, bundle.source_cells)
     seeds = list(bundle.rubric.locked_test_seeds)
-    tests = [JobTest(item_id=item.id, source=restored.tests[item.id], seeds=seeds)
+    tests = [JobTest(item_id=item.id, source=restored.tests[item.id], seeds=seeds, limits=item_limits(item))
              for item in bundle.rubric.items if item.kind == "locked"]
     job = SandboxJob(module_name=bundle.module_name, cells=restored.cells, tests=tests,
-                     probes=plan.job_probes(), limits=limits)
+                     probes=_with_unit_limits(bundle, plan.job_probes()), package=bundle_package(bundle),
+                     limits=limits)
     return job, restored.flags, restored.locked_cells_modified
 
 
@@ -67,7 +115,7 @@ def evaluate(bundle: AssignmentBundle, content: bytes, filename: str, runner: Sa
     plan = ProbePlan.draw(bundle, secrets.randbits(32))
     job, flags, modified = build_job(bundle, content, filename, plan, limits, max_bytes=max_bytes, cells=cells)
     result = runner.run(job)
-    judgement = Judge(bundle, plan, limits).judge(result)
+    judgement = Judge(bundle, plan, limits, job.unit_limits()).judge(result)
     return Evaluation(
         score=score(bundle.rubric, _located(judgement.verdicts, job, content, filename)),
         flags=flags + judgement.flags,
@@ -77,5 +125,5 @@ def evaluate(bundle: AssignmentBundle, content: bytes, filename: str, runner: Sa
         probe_seed=plan.seed,
         usage={"wall_s": result.wall_s, "cpu_s": max(result.cpu_s, judgement.cpu_s),
                "max_rss_mib": max(result.max_rss_mib, judgement.max_rss_mib), "killed": result.killed,
-               "backend": runner.name, "probe_seed": plan.seed},
+               "backend": runner.name, "probe_seed": plan.seed, "sandbox_started": result.sandbox_started},
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from grader.assignments.bundle import load_assignment
+from grader.assignments.registry import find_assignment
 from grader.config import Settings
 from grader.db import session_scope
 from grader.errors import GraderError, NotFound
@@ -46,7 +46,7 @@ def grade_queued_run(context: JobContext, run_id: str, *, worker: str, token: st
     if claim is None:
         return False
     try:
-        bundle = load_assignment(claim.assignment)
+        bundle = find_assignment(claim.assignment)
     except NotFound as exc:
         raise GraderError(f"this worker does not have the assignment {claim.assignment!r}") from exc
     evaluation = evaluate_settled(bundle, claim.content, claim.filename, context.runner(),

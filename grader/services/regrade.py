@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
-from grader.assignments.bundle import load_assignment
+from grader.assignments.registry import find_assignment
 from grader.errors import Conflict, NotFound
 from grader.logs import log_event
 from grader.models import UNFINISHED, CourseAssignment, GradingRun, PassbackReason, RegradeBatch, RunStatus, Submission
@@ -142,7 +142,7 @@ def _filters(request: RegradeRequest) -> dict[str, Any]:
 
 def start_batch(session: Session, request: RegradeRequest) -> RegradeBatch:
     """Create the batch and one queued run per selected submission; all are sent in one dispatch after commit."""
-    bundle = load_assignment(request.assignment)
+    bundle = find_assignment(request.assignment)
     if request.course is not None:
         require_assignment(session, request.course, request.assignment)
     _refuse_overlap(session, request)

@@ -2,14 +2,15 @@
 
 import json
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from pydantic import ValidationError
 
 from grader.assignments.bundle import AssignmentBundle
-from grader.assignments.rubric import RubricItem
 from grader.sandbox.job import SandboxLimits, SandboxResult
+from grader.scoring.rubric import RubricItem
 from grader.scoring.verdict import Status, Verdict
 from grader.verdicts.plan import ProbePlan
 from grader.verdicts.wire import SandboxReport, UnitRecord
@@ -80,10 +81,12 @@ def _setup_failure(report: SandboxReport, limits: SandboxLimits) -> Verdict | No
 class Judge:
     """Judges one run of one submission against the bundle's rubric and this run's probe plan."""
 
-    def __init__(self, bundle: AssignmentBundle, plan: ProbePlan, limits: SandboxLimits) -> None:
+    def __init__(self, bundle: AssignmentBundle, plan: ProbePlan, limits: SandboxLimits,
+                 unit_limits: Mapping[str, SandboxLimits] | None = None) -> None:
         self.bundle = bundle
         self.plan = plan
         self.limits = limits
+        self.unit_limits = unit_limits or {}  # a unit's own limits (SandboxJob.unit_limits) name its timeouts
 
     def judge(self, result: SandboxResult) -> Judgement:
         items = self.bundle.rubric.items
@@ -115,7 +118,7 @@ class Judge:
         if record is None or record.unit_result is None:
             if setup_failure is not None and (record is None or record.unit_end is None):
                 return setup_failure, record
-            return _ended_without_result(record, report, self.limits), record
+            return _ended_without_result(record, report, self.unit_limits.get(unit_id, self.limits)), record
         return Verdict("", "passed"), record
 
     def _item(self, item: RubricItem, report: SandboxReport, setup_failure: Verdict | None) -> Verdict:

@@ -7,7 +7,21 @@ import numpy as np
 from grader.assignments.bundle import AssignmentBundle
 from grader.sandbox.job import JobProbe
 from grader.scoring.verdict import Status
+from grader.verdicts.compare import raised
+from grader.verdicts.probe import Calls, ProbeDefinition
 from grader.verdicts.wire import UnitOutcome
+
+
+def probe_units(bundle: AssignmentBundle) -> dict[str, ProbeDefinition]:
+    """The probe definition of every unit the harness runs, by unit id and in the order they are drawn and run: each
+    hidden item (its `probe`, by default its id), then each locked item's shadow. An unknown probe is a KeyError."""
+    items = bundle.rubric.items
+    units = {item.id: getattr(item, "probe", None) or item.id for item in items if item.kind == "hidden"}
+    units.update({item.shadow: item.shadow for item in items if item.kind != "hidden" and item.shadow})
+    missing = sorted(name for name in units.values() if name not in bundle.probes)
+    if missing:
+        raise KeyError(f"the {bundle.name} bundle's PROBES has no {', '.join(missing)}")
+    return {unit: bundle.probes[name] for unit, name in units.items()}
 
 
 @dataclass
@@ -15,18 +29,18 @@ class ProbePlan:
     """Probe calls per unit id (hidden items and shadows), with the checker for each."""
 
     bundle: AssignmentBundle
-    calls: dict[str, list]  # type: ignore[type-arg]
+    calls: dict[str, Calls]
     seed: int
+    definitions: dict[str, ProbeDefinition]
 
     @classmethod
     def draw(cls, bundle: AssignmentBundle, seed: int) -> "ProbePlan":
         """Fresh inputs for every probe, from one recorded seed; shadows replay the locked tests' own seeds."""
         rng = np.random.default_rng(seed)
-        definitions = {**bundle.hidden_tests.PROBES, **bundle.hidden_tests.SHADOWS}
-        units = [item.id for item in bundle.rubric.items if item.kind == "hidden"]
-        units += [item.shadow for item in bundle.rubric.items if item.shadow]
+        definitions = probe_units(bundle)
         seeds = tuple(bundle.rubric.locked_test_seeds)
-        return cls(bundle=bundle, calls={unit: definitions[unit].generate(rng, seeds) for unit in units}, seed=seed)
+        calls = {unit: definition.generate(rng, seeds) for unit, definition in definitions.items()}
+        return cls(bundle=bundle, calls=calls, seed=seed, definitions=definitions)
 
     def job_probes(self) -> list[JobProbe]:
         """The probes as the harness runs them; a shadow only when its locked test passed (see Judge._locked)."""
@@ -41,13 +55,12 @@ class ProbePlan:
             if outcome.status == "memory":
                 return "memory", "ran out of memory"
             return "error", "the probe did not return one result per call"
-        definitions = {**self.bundle.hidden_tests.PROBES, **self.bundle.hidden_tests.SHADOWS}
         for result in outcome.results:
             if not result.ok and result.error is not None and result.error.type == "MemoryError":
                 return "memory", "ran out of memory"
-        definition = definitions[unit]
+        definition = self.definitions[unit]
         problem = definition.check(calls, outcome.results)
         if problem is None:
             return None
-        raised = not definition.expects_errors and any(not result.ok for result in outcome.results)
-        return ("error" if raised else "failed"), problem
+        student_raised = not definition.expects_errors and any(raised(result) for result in outcome.results)
+        return ("error" if student_raised else "failed"), problem

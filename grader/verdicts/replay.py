@@ -1,32 +1,31 @@
 """Replaying a locked test outside the sandbox from the plain values its calls returned inside.
 
-A shadow sends the locked test's own calls (same inputs, same seeds, same order) into the sandbox and gets
-numbers back; a replica of the test's assertions then runs here, on those numbers, with the reference
-Tensor and activations. Whatever a submission does to asserts, numpy or the test runner inside, the
+A shadow sends the locked test's own calls (same inputs, same seeds, same order) into the sandbox as one program
+per seed and gets numbers back; a replica of the test's assertions then runs here, on those numbers, with the
+bundle's reference library. Whatever a submission does to asserts, numpy or the test runner inside, the
 replica's verdict is what the honest test would have said about the same behaviour.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from grader.verdicts.compare import returned_kind
-from grader.verdicts.wire import ArrayValue, CallResult, NoneValue, SessionValue, Value, encode_array
-from tinytorch_ref.tensor import Tensor
+from grader.verdicts.wire import ArrayValue, CallResult, NoneValue, NumberValue, StepsValue, Value
 
 NUMERIC_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                             "float16", "float32", "float64"})
 
 
-def int_tensor(rows: list[list[int]]) -> dict[str, Any]:
-    """`Tensor([[1, 2, 3]])` as the locked tests write it: Python ints, so an int64 Tensor."""
-    return encode_array(np.array(rows, dtype=np.int64), as_tensor=True)
+@dataclass(frozen=True)
+class ReferenceTensor:
+    """How a replica rebuilds a returned tensor: the sandbox tensor class's name (what `container` says) and a
+    function from the returned numbers, in their own dtype, to the reference library's tensor."""
 
-
-def new_layer(name: str, n_in: int, n_out: int, **options: bool) -> dict[str, Any]:
-    """A replay step that builds `Dense(input_size=n_in, output_size=n_out, **options)` as `name`."""
-    return {"new": name, "init": {"input_size": n_in, "output_size": n_out, **options}}
+    name: str
+    build: Callable[[np.ndarray], Any]
 
 
 class StepRaised(Exception):
@@ -46,17 +45,18 @@ def check(condition: Any, message: str) -> None:
 class Replay:
     """The step values of one seeded run of a locked test, read in the order the test makes its calls."""
 
-    def __init__(self, result: CallResult) -> None:
-        if not result.ok or not isinstance(result.value, SessionValue):
-            detail = result.error.describe() if result.error else f"returned {returned_kind(result.value)}"
+    def __init__(self, result: CallResult, tensor: ReferenceTensor | None = None) -> None:
+        if not result.ok or not isinstance(result.value, StepsValue):
+            detail = result.error.describe() if result.error else f"returned {returned_kind(None)}"
             raise StepRaised(f"the test could not be replayed: {detail}")
-        self.session = result.value
+        self.steps = result.value
+        self.reference = tensor
 
     def value(self, index: int) -> Value:
         """Step `index`'s value; if the test stopped before it, stop the replica the same way."""
-        if index < len(self.session.steps):
-            return self.session.steps[index]
-        failure = self.session.failure
+        if index < len(self.steps.values):
+            return self.steps.values[index]
+        failure = self.steps.failure
         if failure is None:
             raise StepRaised("the test stopped before this call")
         if failure.assertion:
@@ -65,8 +65,8 @@ class Replay:
 
     def has(self, index: int) -> bool:
         """`hasattr` for a trailing attribute read: a missing attribute is a failed check, not an error."""
-        if index == len(self.session.steps) and self.session.failure is not None \
-                and self.session.failure.error.type == "AttributeError":
+        if index == len(self.steps.values) and self.steps.failure is not None \
+                and self.steps.failure.error.type == "AttributeError":
             return False
         self.value(index)
         return True
@@ -76,8 +76,11 @@ class Replay:
 
     def array_value(self, index: int) -> ArrayValue:
         value = self.value(index)
+        if isinstance(value, NumberValue):
+            value = value.as_array_value()
         if not isinstance(value, ArrayValue) or value.dtype not in NUMERIC_DTYPES or value.to_array() is None:
-            raise StepRaised(f"expected an array or Tensor, got {returned_kind(value)}")
+            name = self.reference.name if self.reference else "tensor"
+            raise StepRaised(f"expected an array or {name}, got {returned_kind(value)}")
         return value
 
     def shape(self, index: int) -> tuple[int, ...]:
@@ -91,20 +94,23 @@ class Replay:
         assert array is not None
         return array.astype(value.dtype)
 
-    def tensor(self, index: int) -> Tensor:
-        """The returned Tensor rebuilt as the reference Tensor, so reference activations see the same numbers."""
+    def tensor(self, index: int) -> Any:
+        """The returned tensor rebuilt as the reference tensor, so reference functions see the same numbers."""
+        if self.reference is None:
+            raise TypeError("this replay was given no reference tensor")
         value = self.array_value(index)
-        if value.container != "Tensor":
-            raise StepRaised(f"expected a Tensor, got a {value.container or 'value'}")
-        return Tensor(self.data(index), dtype=value.dtype)
+        if value.container != self.reference.name:
+            raise StepRaised(f"expected a {self.reference.name}, got a {value.container or 'value'}")
+        return self.reference.build(self.data(index))
 
 
-def judge_seeds(results: list[CallResult], replica: Callable[[Replay], None]) -> str | None:
+def judge_seeds(results: list[CallResult], replica: Callable[[Replay], None], *,
+                tensor: ReferenceTensor | None = None) -> str | None:
     """The locked test's retry loop: the first seed whose replica passes wins; an error ends the loop."""
     problem = "the test was not replayed"
     for result in results:
         try:
-            replica(Replay(result))
+            replica(Replay(result, tensor))
         except CheckFailed as exc:
             problem = str(exc)
             continue

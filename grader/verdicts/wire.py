@@ -77,41 +77,66 @@ class NoneValue(WireModel):
     kind: Literal["none"]
 
 
+class NumberValue(WireModel):
+    """A plain number a step returned (a Python int, float or bool), with the dtype numpy gives it."""
+
+    kind: Literal["number"]
+    type: Name = ""
+    dtype: Name = "float64"
+    value: Number
+
+    def as_array_value(self) -> ArrayValue:
+        """The number as the 0-d array it is to numpy, for checks that take arrays."""
+        return ArrayValue(kind="array", container=self.type, shape=[], dtype=self.dtype, values=[self.value])
+
+
+class TextValue(WireModel):
+    """A string a step returned, cut to the contract's length."""
+
+    kind: Literal["text"]
+    value: ShortText = ""
+
+
 class OtherValue(WireModel):
+    """Any other object: only its type's name crosses the boundary."""
+
     kind: Literal["other"]
     type: Name = ""
 
 
-class DenseValue(WireModel):
-    kind: Literal["dense"]
-    attrs: dict[Name, "Value"] = Field(default_factory=dict, max_length=16)
-    output: "Value | None" = None
+class ErrorValue(WireModel):
+    """The exception of a step that caught it (`"catch": true`); the program went on."""
+
+    kind: Literal["error"]
+    error: ErrorInfo
 
 
 class StepFailure(WireModel):
-    """How a replayed locked test stopped: an AssertionError retries the next seed, anything else ends it."""
+    """How a program stopped: the exception of its first step that raised; an AssertionError retries a replayed
+    locked test's next seed, anything else ends it."""
 
     error: ErrorInfo
     assertion: bool = False
 
 
-class SessionValue(WireModel):
-    """The values of a replayed locked test's calls, in order, up to the first that raised."""
+Value = Annotated[ArrayValue | SummaryValue | NoneValue | NumberValue | TextValue | OtherValue | ErrorValue,
+                  Field(discriminator="kind")]
 
-    kind: Literal["session"]
-    steps: list["Value"] = Field(default_factory=list, max_length=64)
+
+class StepsValue(WireModel):
+    """One program's answer: the value of each step that ran, in order, and how it stopped if a step raised."""
+
+    kind: Literal["steps"]
+    values: list[Value] = Field(default_factory=list, max_length=64)
     failure: StepFailure | None = None
 
 
-Value = Annotated[ArrayValue | SummaryValue | NoneValue | OtherValue | DenseValue | SessionValue,
-                  Field(discriminator="kind")]
-DenseValue.model_rebuild()
-SessionValue.model_rebuild()
-
-
 class CallResult(WireModel):
+    """One program's result: `ok` with its steps, or the error that ended the whole call (out of memory, or a
+    program the harness refused)."""
+
     ok: bool
-    value: Value | None = None
+    value: StepsValue | None = None
     error: ErrorInfo | None = None
 
 
@@ -173,7 +198,7 @@ class SandboxReport(WireModel):
 
 
 def encode_array(array: np.ndarray, *, as_tensor: bool = False) -> dict[str, Any]:
-    """An input for a probe call, as the harness decodes it."""
+    """An array input of a program step, as the harness decodes it (as an ndarray, or the bundle's tensor class)."""
     return {
         "values": array.reshape(-1).tolist(),
         "dtype": str(array.dtype),

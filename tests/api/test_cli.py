@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from grader.assignments.registry import shipped_assignments
 from grader.cli import app
 from grader.config import Settings, get_settings
 from grader.db import session_scope
@@ -35,7 +36,7 @@ def test_course_and_token_lifecycle(api_database: str, tmp_path: Path) -> None:
         assert created.returncode == 0 and "layers" in created.stdout
     with session_scope(factory) as session:
         assert session.scalars(select(CourseAssignment.assignment)
-                               .where(CourseAssignment.course_id == "cli-course")).all() == ["layers"]
+                               .where(CourseAssignment.course_id == "cli-course")).all() == shipped_assignments()
     made = _grader(api_database, tmp_path, "tokens", "create", "--course", "cli-course", "--role", "instructor")
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().splitlines()[-1]

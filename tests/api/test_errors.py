@@ -27,6 +27,7 @@ EXPECTED = {
     errors.ToolKeyUnavailable("no tool key yet"): (503, "lti_key_unavailable", 2, {}),
     errors.TokenRequestFailed("invalid_client", status_code=401, retryable=False): (502, "lti_token_refused", 1, {}),
     errors.InvalidSettings("invalid settings: GRADER_RUN_LEASE_S: not an integer"): (500, "invalid_settings", 2, {}),
+    errors.BundleInvalid("not valid YAML", file="b/assignment.yaml", line=3): (422, "bundle_invalid", 2, {}),
 }
 
 

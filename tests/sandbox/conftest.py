@@ -9,7 +9,9 @@ import pytest
 
 from grader.config import SandboxSettings, Settings
 from grader.sandbox.job import JobCell, SandboxJob, SandboxLimits, SandboxResult
+from grader.sandbox.package import PackageSpec
 from grader.sandbox.runner import SandboxRunner, make_runner
+from grader.services.evaluate import layers_package
 from grader.verdicts.judge import parse_report
 from grader.verdicts.wire import SandboxReport
 
@@ -22,15 +24,16 @@ def runner(request: pytest.FixtureRequest) -> Iterator[SandboxRunner]:
     getattr(runner, "close", lambda: None)()
 
 
-def cell_job(limits: SandboxLimits, source: str, **overrides: Any) -> SandboxJob:
+def cell_job(limits: SandboxLimits, source: str, package: PackageSpec | None = None, **overrides: Any) -> SandboxJob:
+    """A job of one cell, importing `package` (by default the layers assignment's)."""
     return SandboxJob(module_name="layers_dev", cells=[JobCell(key="probe", source=source)], tests=[], probes=[],
-                      limits=dataclasses.replace(limits, **overrides))
+                      package=package or layers_package(), limits=dataclasses.replace(limits, **overrides))
 
 
-def run_cell(runner: SandboxRunner, limits: SandboxLimits, source: str, **overrides: Any) -> tuple[
-        SandboxResult, SandboxReport]:
+def run_cell(runner: SandboxRunner, limits: SandboxLimits, source: str, package: PackageSpec | None = None,
+             **overrides: Any) -> tuple[SandboxResult, SandboxReport]:
     """Run one cell of code as a notebook and return the result and its strictly parsed report."""
-    result = runner.run(cell_job(limits, source, **overrides))
+    result = runner.run(cell_job(limits, source, package, **overrides))
     assert result.report, result.diagnostics
     return result, parse_report(result.report)
 

@@ -11,7 +11,7 @@ from grader.sandbox.ahead import AheadRunner, one_shot_runner
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.process_backend import ProcessRunner
 from grader.sandbox.warm_sandbox import WarmSandbox
-from grader.services.evaluate import evaluate
+from grader.services.evaluate import evaluate, layers_package
 
 from .conftest import printed, run_cell
 from .test_warm import HONEST
@@ -23,8 +23,8 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     started: list[int] = []
     real = WarmSandbox.start.__func__  # type: ignore[attr-defined]
 
-    def start(cls: type[WarmSandbox], runner: object, job: object) -> WarmSandbox:
-        sandbox = real(cls, runner, job)
+    def start(cls: type[WarmSandbox], runner: object, job: object, **kwargs: object) -> WarmSandbox:
+        sandbox = real(cls, runner, job, **kwargs)
         started.append(sandbox.process.pid)
         return sandbox
 
@@ -35,7 +35,7 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 def test_the_job_runs_in_the_sandbox_started_ahead(starts: list[int], limits: SandboxLimits) -> None:
     """One start for the process, not one per job: the starting thread stays alive (bubblewrap dies with the
     thread that spawned it), so the sandbox started ahead is still there when the job comes."""
-    runner = AheadRunner(Settings())
+    runner = AheadRunner(Settings(), layers_package)
     try:
         _, report = run_cell(runner, limits, "print(6 * 7)")
         evaluation = evaluate(load_assignment("layers"), HONEST.read_bytes(), "layers_dev.py", runner, limits,
@@ -48,7 +48,7 @@ def test_the_job_runs_in_the_sandbox_started_ahead(starts: list[int], limits: Sa
 
 
 def test_the_process_backend_has_nothing_to_start_ahead() -> None:
-    assert isinstance(one_shot_runner(Settings(sandbox=SandboxSettings(backend="process"))), ProcessRunner)
-    ahead = one_shot_runner(Settings())
+    assert isinstance(one_shot_runner(Settings(sandbox=SandboxSettings(backend="process")), layers_package), ProcessRunner)
+    ahead = one_shot_runner(Settings(), layers_package)
     assert isinstance(ahead, AheadRunner)
     ahead.close()

@@ -11,10 +11,11 @@ from grader.sandbox.bwrap_backend import BwrapRunner
 from grader.sandbox.job import SandboxJob, SandboxLimits
 from grader.sandbox.launch import DIAGNOSTICS_BYTES, WALL_GRACE_S, Launch, launch, reported_stop
 from grader.sandbox.runner import SandboxRunner
+from grader.services.evaluate import layers_package
 
 
 def _job(limits: SandboxLimits, **overrides: Any) -> SandboxJob:
-    return SandboxJob(module_name="layers_dev", cells=[], tests=[], probes=[],
+    return SandboxJob(module_name="layers_dev", cells=[], tests=[], probes=[], package=layers_package(),
                       limits=dataclasses.replace(limits, **overrides))
 
 

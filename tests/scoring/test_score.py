@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader.assignments.rubric import Rubric, RubricItem
+from grader.scoring.rubric import Rubric, RubricItem
 from grader.scoring.score import item_points, score
 from grader.scoring.verdict import STATUSES, Verdict
 

@@ -46,8 +46,16 @@ MALFORMED = {
     "too many units": json.dumps(report(units={str(i): {} for i in range(300)})).encode(),
     "huge stdout": json.dumps(report(stdout="x" * 2_000_000)).encode(),
     "array lie": json.dumps(report(units={"hidden-matmul-random": {"unit_result": {"outcome": {
-        "status": "ok", "results": [{"ok": True, "value": {"kind": "array", "shape": [1], "dtype": "float64",
-                                                          "values": ["zero"]}}]}}}})).encode(),
+        "status": "ok", "results": [{"ok": True, "value": {"kind": "steps", "values": [{
+            "kind": "array", "shape": [1], "dtype": "float64", "values": ["zero"]}]}}]}}}})).encode(),
+    "a value where the steps go": json.dumps(report(units={"hidden-matmul-random": {"unit_result": {"outcome": {
+        "status": "ok", "results": [{"ok": True, "value": {"kind": "none"}}]}}}})).encode(),
+    "steps inside steps": json.dumps(report(units={"hidden-matmul-random": {"unit_result": {"outcome": {
+        "status": "ok", "results": [{"ok": True, "value": {"kind": "steps", "values": [
+            {"kind": "steps", "values": []}]}}]}}}})).encode(),
+    "too many steps": json.dumps(report(units={"hidden-matmul-random": {"unit_result": {"outcome": {
+        "status": "ok", "results": [{"ok": True, "value": {"kind": "steps", "values": [{"kind": "none"}] * 65}}]}}}}
+                                   )).encode(),
 }
 
 

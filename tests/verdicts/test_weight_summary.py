@@ -31,9 +31,11 @@ def _check(plan: ProbePlan, big: dict[str, Any], scale: float = 1.0) -> tuple[st
     results = []
     for call in plan.calls[XAVIER]:
         n_in, n_out = call.context["n_in"], call.context["n_out"]
-        weights = big if call.context["sample"] else _array(np.full((n_in, n_out), 0.1 * scale))
-        value = {"kind": "dense", "attrs": {"weights": weights, "bias": _array(np.zeros(n_out))}, "output": None}
-        results.append({"ok": True, "value": value})
+        values: list[dict[str, Any]] = [{"kind": "other", "type": "Dense"}, {}, {}]
+        values[call.context["weights_step"]] = big if call.context["sample"] else _array(
+            np.full((n_in, n_out), 0.1 * scale))
+        values[call.context["bias_step"]] = _array(np.zeros(n_out))
+        results.append({"ok": True, "value": {"kind": "steps", "values": values}})
     return plan.check(XAVIER, UnitOutcome.model_validate({"status": "ok", "results": results}))
 
 
@@ -48,8 +50,11 @@ def _weights(scale: float) -> np.ndarray:
 
 def test_the_large_layer_is_summarized_at_indices_the_host_drew(plan: ProbePlan) -> None:
     large = next(call for call in plan.calls[XAVIER] if call.context["sample"])
-    assert large.wire["summarize"]["weights"]["sample"] == large.context["sample"]
-    assert "weights" not in large.wire["read"] and len(set(large.context["sample"])) == 32
+    reads = {step["attr"]: step for step in large.wire["steps"] if "get" in step}
+    assert reads["weights"]["summarize"] == {"sample": large.context["sample"]} and "summarize" not in reads["bias"]
+    assert len(set(large.context["sample"])) == 32
+    small = next(call for call in plan.calls[XAVIER] if not call.context["sample"])
+    assert not any("summarize" in step for step in small.wire["steps"])
     other = ProbePlan.draw(BUNDLE, 7)
     assert next(c for c in other.calls[XAVIER] if c.context["sample"]).context["sample"] != large.context["sample"]
 

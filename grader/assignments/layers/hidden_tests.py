@@ -6,44 +6,53 @@ from the sandbox with tinytorch_ref, outside the sandbox.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from grader.verdicts.compare import as_array, call_failure, describe_shape, mismatch, returned_kind
-from grader.verdicts.replay import Replay, check, int_tensor, judge_seeds, new_layer
-from grader.verdicts.wire import ArrayValue, CallResult, DenseValue, SummaryValue, Value, encode_array
+from grader.probe_api import (
+    ArrayValue,
+    CallResult,
+    Calls,
+    ProbeCall,
+    ProbeDefinition,
+    ReferenceTensor,
+    Replay,
+    Seeds,
+    Step,
+    SummaryValue,
+    Value,
+    array,
+    as_array,
+    call,
+    call_failure,
+    check,
+    describe_shape,
+    get,
+    judge_seeds,
+    method,
+    mismatch,
+    new,
+    none,
+    program,
+    raised,
+    ref,
+    returned,
+    returned_kind,
+    set_attr,
+    steps_of,
+    tensor,
+)
 from tinytorch_ref.activations import ReLU, Sigmoid, Softmax, Tanh
 from tinytorch_ref.layers import dense_forward, matmul, xavier_scale
 from tinytorch_ref.tensor import Tensor
 
-
-@dataclass(frozen=True)
-class ProbeCall:
-    """What the harness receives (`wire`) and what only the judge keeps (`context`: the inputs as arrays)."""
-
-    wire: dict[str, Any]
-    context: dict[str, Any]
-
-
-Calls = list[ProbeCall]
-Seeds = tuple[int, ...]
-Checker = Callable[[Calls, list[CallResult]], str | None]
-
-
-@dataclass(frozen=True)
-class ProbeDefinition:
-    """How to build one probe's calls and how to judge its results (None means passed)."""
-
-    generate: Callable[[np.random.Generator, Seeds], Calls]
-    check: Checker
-    expects_errors: bool = False
+PACKAGE_RELU = "tinytorch.core.activations:ReLU"  # the package's own ReLU, as the locked test imports it
+REFERENCE_TENSOR = ReferenceTensor(Tensor.__name__, lambda data: Tensor(data, dtype=data.dtype))
 
 
 def _matmul_call(a: np.ndarray, b: np.ndarray) -> ProbeCall:
-    return ProbeCall({"op": "call", "target": "matmul", "args": [encode_array(a), encode_array(b)]},
-                     {"a": a, "b": b})
+    return program(call("matmul", array(a), array(b)), context={"a": a, "b": b})
 
 
 def _decoded(call: ProbeCall, key: str) -> np.ndarray:
@@ -55,9 +64,9 @@ def _label(a: np.ndarray, b: np.ndarray) -> str:
 
 
 def _check_matmul_values(calls: Calls, results: list[CallResult]) -> str | None:
-    for call, result in zip(calls, results, strict=True):
-        a, b = _decoded(call, "a"), _decoded(call, "b")
-        problem = call_failure(_label(a, b), result) or mismatch(_label(a, b), matmul(a, b), result.value)
+    for sent, result in zip(calls, results, strict=True):
+        a, b = _decoded(sent, "a"), _decoded(sent, "b")
+        problem = call_failure(_label(a, b), result) or mismatch(_label(a, b), matmul(a, b), returned(result))
         if problem:
             return problem
     return None
@@ -84,27 +93,29 @@ def _shape_error_matmul(rng: np.random.Generator, _seeds: Seeds) -> Calls:
 
 
 def _check_shape_errors(calls: Calls, results: list[CallResult]) -> str | None:
-    for call, result in zip(calls, results, strict=True):
-        label = _label(_decoded(call, "a"), _decoded(call, "b"))
-        if result.ok:
+    for sent, result in zip(calls, results, strict=True):
+        label = _label(_decoded(sent, "a"), _decoded(sent, "b"))
+        error = raised(result)
+        if error is None:
             return f"{label}: the shapes are incompatible, expected ValueError, but it returned a value"
-        if result.error is None or result.error.type != "ValueError":
-            raised = result.error.describe() if result.error else "an unknown error"
-            return f"{label}: expected ValueError, raised {raised}"
+        if error.type != "ValueError":
+            return f"{label}: expected ValueError, raised {error.describe()}"
     return None
 
 
+DENSE_OUTPUT, DENSE_BIAS = 4, 3  # the steps of a forward program whose values the checker reads
+
+
 def _dense_call(x: np.ndarray, weights: np.ndarray, bias: np.ndarray | None, *, seed: int) -> ProbeCall:
+    """Build a layer, give it known weights and bias, read the bias back, then apply it to `x`."""
     n_in, n_out = weights.shape
-    wire = {
-        "op": "dense", "seed": seed,
-        "init": {"input_size": n_in, "output_size": n_out, "use_bias": bias is not None},
-        "set": {"weights": encode_array(weights, as_tensor=True),
-                "bias": None if bias is None else encode_array(bias, as_tensor=True)},
-        "input": encode_array(x, as_tensor=True),
-        "read": ["bias"],
-    }
-    return ProbeCall(wire, {"x": x, "w": weights, "b": bias})
+    return program(
+        new("Dense", input_size=n_in, output_size=n_out, use_bias=bias is not None),
+        set_attr(0, "weights", tensor(weights)),
+        set_attr(0, "bias", none() if bias is None else tensor(bias)),
+        get(0, "bias"),
+        method(0, "__call__", tensor(x)),
+        seed=seed, context={"x": x, "w": weights, "b": bias})
 
 
 def _dense_label(call: ProbeCall) -> str:
@@ -114,19 +125,19 @@ def _dense_label(call: ProbeCall) -> str:
 
 
 def _check_dense_outputs(calls: Calls, results: list[CallResult]) -> str | None:
-    for call, result in zip(calls, results, strict=True):
-        label = _dense_label(call)
+    for sent, result in zip(calls, results, strict=True):
+        label = _dense_label(sent)
         failure = call_failure(label, result)
         if failure:
             return failure
-        if not isinstance(result.value, DenseValue):
+        steps = steps_of(result)
+        if steps is None or len(steps.values) != DENSE_OUTPUT + 1:
             return f"{label}: the layer could not be built and called"
-        expected = dense_forward(call.context["x"], call.context["w"], call.context["b"]).astype(np.float32)
-        problem = mismatch(label, expected, result.value.output, rtol=1e-4, atol=1e-5)
+        expected = dense_forward(sent.context["x"], sent.context["w"], sent.context["b"]).astype(np.float32)
+        problem = mismatch(label, expected, steps.values[DENSE_OUTPUT], rtol=1e-4, atol=1e-5)
         if problem:
             return problem
-        bias_value = result.value.attrs.get("bias")
-        if call.context["b"] is None and bias_value is not None and bias_value.kind != "none":
+        if sent.context["b"] is None and steps.values[DENSE_BIAS].kind != "none":
             return f"{label}: with use_bias=False the layer's bias should be None"
     return None
 
@@ -155,15 +166,15 @@ SAMPLED_ENTRIES = 32
 def _init_call(n_in: int, n_out: int, *, seed: int, rng: np.random.Generator) -> ProbeCall:
     """Build a layer with the student's own initialisation (seeded) and read it back: a large weight matrix as
     its summary and the entries at indices drawn here, so ~15,000 floats never cross the sandbox's pipes."""
-    wire: dict[str, Any] = {"op": "dense", "seed": seed, "init": {"input_size": n_in, "output_size": n_out,
-                                                                   "use_bias": True}, "input": None}
     sample: list[int] = []
+    reads: list[Step] = [get(0, "weights"), get(0, "bias")]
     if n_in * n_out >= SUMMARIZED_FROM:
         sample = sorted(int(i) for i in rng.choice(n_in * n_out, size=SAMPLED_ENTRIES, replace=False))
-        wire.update(read=["bias"], summarize={"weights": {"sample": sample}})
-    else:
-        wire["read"] = ["weights", "bias"]
-    return ProbeCall(wire, {"n_in": n_in, "n_out": n_out, "sample": sample})
+        reads = [get(0, "bias"), get(0, "weights").summarized(sample)]
+    steps = [new("Dense", input_size=n_in, output_size=n_out, use_bias=True), *reads]
+    where = {"weights_step": 1 + [step.wire["attr"] for step in reads].index("weights"),
+             "bias_step": 1 + [step.wire["attr"] for step in reads].index("bias")}
+    return program(*steps, seed=seed, context={"n_in": n_in, "n_out": n_out, "sample": sample, **where})
 
 
 def _dense_init(rng: np.random.Generator, _seeds: Seeds) -> Calls:
@@ -189,22 +200,23 @@ def _weights_moments(value: Value | None, sample: list[int]) -> tuple[tuple[int,
 
 
 def _check_dense_init(calls: Calls, results: list[CallResult]) -> str | None:
-    for call, result in zip(calls, results, strict=True):
-        n_in, n_out = call.context["n_in"], call.context["n_out"]
+    for sent, result in zip(calls, results, strict=True):
+        n_in, n_out = sent.context["n_in"], sent.context["n_out"]
         label = f"Dense({n_in}, {n_out})"
         failure = call_failure(label, result)
         if failure:
             return failure
-        if not isinstance(result.value, DenseValue):
+        steps = steps_of(result)
+        if steps is None or len(steps.values) != 3:
             return f"{label}: the layer could not be built"
-        returned = result.value.attrs.get("weights")
-        moments = _weights_moments(returned, call.context["sample"])
+        weights = steps.values[sent.context["weights_step"]]
+        moments = _weights_moments(weights, sent.context["sample"])
         if isinstance(moments, str):
             return f"{label}: {moments}"
         if moments is None or moments[0] != (n_in, n_out):
-            got = describe_shape(moments[0]) if moments is not None else returned_kind(returned)
+            got = describe_shape(moments[0]) if moments is not None else returned_kind(weights)
             return f"{label}: weights should have shape {describe_shape((n_in, n_out))}, got {got}"
-        bias = as_array(result.value.attrs.get("bias"))
+        bias = as_array(steps.values[sent.context["bias_step"]])
         if bias is None or bias.shape != (n_out,) or np.any(bias != 0):
             return f"{label}: bias should be zeros of shape {describe_shape((n_out,))}"
         _, mean, spread = moments
@@ -235,26 +247,34 @@ def _check_shadow_matmul(calls: Calls, results: list[CallResult]) -> str | None:
     problem = _check_matmul_values(calls[:3], results[:3])
     if problem:
         return problem
-    last = results[3]
-    if last.ok or last.error is None or last.error.type != "ValueError" \
-            or "Incompatible matrix dimensions" not in last.error.message:
+    error = raised(results[3])
+    if error is None or error.type != "ValueError" or "Incompatible matrix dimensions" not in error.message:
         return "matmul(A (1, 2), B (3, 1)): expected ValueError('Incompatible matrix dimensions ...')"
     return None
 
 
-def _replay_calls(steps: list[dict[str, Any]], seeds: Seeds) -> Calls:
-    """One session per locked-test seed, in the rubric's order, as the harness retries the test."""
-    return [ProbeCall({"op": "session", "seed": seed, "steps": steps}, {"seed": seed}) for seed in seeds]
+def _int_tensor(rows: list[list[int]]) -> Any:
+    """`Tensor([[1, 2, 3]])` as the locked tests write it: Python ints, so an int64 Tensor."""
+    return tensor(np.array(rows, dtype=np.int64))
+
+
+def _dense(n_in: int, n_out: int, **options: bool) -> Step:
+    return new("Dense", input_size=n_in, output_size=n_out, **options)
+
+
+def _apply(layer: int, rows: list[list[int]]) -> Step:
+    return method(layer, "__call__", _int_tensor(rows))
+
+
+def _replay_calls(steps: list[Step], seeds: Seeds) -> Calls:
+    """One program per locked-test seed, in the rubric's order, as the harness retries the test."""
+    return [program(*steps, seed=seed, context={"seed": seed}) for seed in seeds]
 
 
 DENSE_TEST_STEPS = [
-    new_layer("layer", 3, 2), {"read": "layer", "attr": "weights"}, {"read": "layer", "attr": "bias"},
-    {"apply": "layer", "input": int_tensor([[1, 2, 3]])},
-    {"apply": "layer", "input": int_tensor([[1, 2, 3], [4, 5, 6]])},
-    new_layer("no_bias", 3, 2, use_bias=False), {"read": "no_bias", "attr": "bias"},
-    {"apply": "no_bias", "input": int_tensor([[1, 2, 3]])},
-    {"apply": "layer", "input": int_tensor([[1, 0, 0]])}, {"apply": "layer", "input": int_tensor([[0, 1, 0]])},
-    {"apply": "layer", "input": int_tensor([[2, 4, 6]])},
+    _dense(3, 2), get(0, "weights"), get(0, "bias"), _apply(0, [[1, 2, 3]]), _apply(0, [[1, 2, 3], [4, 5, 6]]),
+    _dense(3, 2, use_bias=False), get(5, "bias"), _apply(5, [[1, 2, 3]]),
+    _apply(0, [[1, 0, 0]]), _apply(0, [[0, 1, 0]]), _apply(0, [[2, 4, 6]]),
 ]
 
 
@@ -275,9 +295,9 @@ def _replay_dense_test(r: Replay) -> None:
 
 LOCKED_INPUT = [[1, -2, 3, -4], [2, 1, -1, 3]]
 ACTIVATION_TEST_STEPS = [
-    new_layer("layer", 4, 3), {"apply": "layer", "input": int_tensor(LOCKED_INPUT)},
-    new_layer("layer1", 4, 5), new_layer("layer2", 5, 3), {"apply": "layer1", "input": int_tensor(LOCKED_INPUT)},
-    {"apply": "layer2", "relu_of": 4}, {"read": "layer1", "attr": "weights"}, {"read": "layer1", "attr": "bias"},
+    _dense(4, 3), _apply(0, LOCKED_INPUT), _dense(4, 5), _dense(5, 3), _apply(2, LOCKED_INPUT),
+    new(PACKAGE_RELU), method(5, "__call__", ref(4)), method(3, "__call__", ref(6)),
+    get(2, "weights"), get(2, "bias"),
 ]
 
 
@@ -305,27 +325,23 @@ def _replay_activation_test(r: Replay) -> None:
     r.value(2)
     r.value(3)
     r.tensor(4)
-    _check_distribution(Softmax()(r.tensor(5)), "Network output")
-    check(r.has(6) and r.has(7), "Layer should have weights and bias")
-    for index, name in ((6, "Weights"), (7, "Bias")):
+    _check_distribution(Softmax()(r.tensor(7)), "Network output")
+    check(r.has(8) and r.has(9), "Layer should have weights and bias")
+    for index, name in ((8, "Weights"), (9, "Bias")):
         value = r.value(index)
         check(isinstance(value, ArrayValue) and value.container == "Tensor", f"{name} should be Tensor")
 
 
-def _replay(steps: list[dict[str, Any]], replica: Callable[[Replay], None]) -> ProbeDefinition:
+def _replay(steps: list[Step], replica: Callable[[Replay], None]) -> ProbeDefinition:
     """A shadow that replays a locked test's calls under its seeds and judges the replica of its asserts."""
     return ProbeDefinition(lambda _rng, seeds: _replay_calls(steps, seeds),
-                           lambda _calls, results: judge_seeds(results, replica))
-
-
-SHADOWS: dict[str, ProbeDefinition] = {
-    "shadow-matmul-immediate": ProbeDefinition(_shadow_matmul, _check_shadow_matmul, expects_errors=True),
-    "shadow-dense-layer": _replay(DENSE_TEST_STEPS, _replay_dense_test),
-    "shadow-layer-activation": _replay(ACTIVATION_TEST_STEPS, _replay_activation_test),
-}
+                           lambda _calls, results: judge_seeds(results, replica, tensor=REFERENCE_TENSOR))
 
 
 PROBES: dict[str, ProbeDefinition] = {
+    "shadow-matmul-immediate": ProbeDefinition(_shadow_matmul, _check_shadow_matmul, expects_errors=True),
+    "shadow-dense-layer": _replay(DENSE_TEST_STEPS, _replay_dense_test),
+    "shadow-layer-activation": _replay(ACTIVATION_TEST_STEPS, _replay_activation_test),
     "hidden-matmul-random": ProbeDefinition(_random_matmul, _check_matmul_values),
     "hidden-matmul-vectors": ProbeDefinition(_vector_matmul, _check_matmul_values),
     "hidden-matmul-integer": ProbeDefinition(_integer_matmul, _check_matmul_values),

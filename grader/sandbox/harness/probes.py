@@ -1,209 +1,248 @@
-"""Calls into student code with given inputs, returning plain numeric data only.
+"""Runs probe programs: generic steps into student code (call, new, method, get, set), returning plain data only.
 
-Runs INSIDE the sandbox. Whatever it returns is untrusted on the outside: it is only data that the
-trusted side compares with the reference, never a verdict.
+Runs INSIDE the sandbox. Whatever it returns is untrusted on the outside: it is only data that the trusted side
+compares with the reference, never a verdict. A program comes from the trusted host and is checked before any of
+its steps runs; everything it touches after that (the student's objects, the modules they may have replaced) can
+lie, raise or loop, so every builtin and numpy function used here was bound before any student code ran.
 """
 
-import math
+import importlib
+import os
 import random
-import traceback
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
-from tinytorch.core.activations import ReLU
+import values
+from values import describe_exception, encode_value, summarize_value
 
-_relu = ReLU()
-_AssertionError = AssertionError
+__all__ = ["bind_names", "describe_exception", "encode_value", "run_call", "summarize_value"]
+
 _MemoryError = MemoryError
 _Exception = Exception
-_extract_tb = traceback.extract_tb
-_str_str = str.__str__
-_ndarray = np.ndarray
-_asarray = np.asarray
-_isfinite = np.isfinite
+_AssertionError = AssertionError
+_TypeError = TypeError
+_NameError = NameError
 _isinstance = isinstance
+_issubclass = issubclass
 _type = type
-_float64 = np.float64
-_add_reduce = np.add.reduce
-_min_reduce = np.minimum.reduce
-_max_reduce = np.maximum.reduce
-_sqrt = math.sqrt
-_int = int
-_float = float
-MAX_VALUES = 200_000
-MAX_SAMPLES = 64
+_len = len
+_getattr = getattr
+_setattr = setattr
+_tuple = tuple
+_dict_get = dict.get
+_np_array = np.array
+_reshape = np.ndarray.reshape
+_seed = random.seed
+_np_seed = np.random.seed
+_import_module = importlib.import_module
+HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
+MAX_STEPS = 64
+VERBS = ("call", "new", "method", "get", "set")
+INPUT_KINDS = ("ndarray", "tensor", "number", "text", "none", "ref", "tuple", "list")
 
 
-def _text(exc: BaseException) -> str:
-    """str(exc) as a plain str; a __str__ that raises or lies does not take the harness down."""
+class ProbeError(Exception):
+    """The program itself is malformed: a bug of the bundle that sent it, never of the student."""
+
+
+def _is_index(value: Any, before: int) -> bool:
+    return _type(value) is int and 0 <= value < before
+
+
+def _check_name(name: Any) -> None:
+    """NAME (the student's module) or `package.module:NAME` (a module importable in the sandbox)."""
+    if _type(name) is not str:
+        raise ProbeError("a step's name must be a string")
+    module, _, attr = name.rpartition(":")
+    if not attr.isidentifier() or (module and not all(part.isidentifier() for part in module.split("."))):
+        raise ProbeError(f"{name!r} is not NAME or package.module:NAME")
+
+
+def _check_input(spec: Any, position: int) -> None:
+    if _type(spec) is not dict or spec.get("as", "ndarray") not in INPUT_KINDS:
+        raise ProbeError(f"step {position}: unknown input {str(spec)[:100]}")
+    kind = spec.get("as", "ndarray")
+    if kind == "ref" and not _is_index(spec.get("step"), position):
+        raise ProbeError(f"step {position}: a ref must name an earlier step")
+    if kind in ("tuple", "list"):
+        for item in spec.get("items", []):
+            _check_input(item, position)
+
+
+def _check_arguments(step: dict[str, Any], position: int) -> None:
+    args, kwargs = step.get("args", []), step.get("kwargs", {})
+    if _type(args) is not list or _type(kwargs) is not dict or not all(_type(key) is str for key in kwargs):
+        raise ProbeError(f"step {position}: args must be a list and kwargs an object")
+    for spec in [*args, *kwargs.values()]:
+        _check_input(spec, position)
+
+
+def _check_step(step: Any, position: int) -> None:
+    """Exactly one verb, objects and refs that name earlier steps, names of the two allowed forms."""
+    verbs = [verb for verb in VERBS if _type(step) is dict and verb in step]
+    if _len(verbs) != 1:
+        raise ProbeError(f"step {position}: exactly one of {', '.join(VERBS)} is required")
+    verb = verbs[0]
+    if verb in ("call", "new"):
+        _check_name(step[verb])
+    elif not _is_index(step[verb], position):
+        raise ProbeError(f"step {position}: {verb} must name an earlier step")
+    needed = {"method": "name", "get": "attr", "set": "attr"}.get(verb)
+    if needed and not (_type(step.get(needed)) is str and step[needed].isidentifier()):
+        raise ProbeError(f"step {position}: {verb} needs {needed}, an identifier")
+    _check_arguments(step, position)
+    if verb == "set":
+        _check_input(step.get("value"), position)
+    summary = step.get("summarize", {})
+    if _type(summary) is not dict or not all(_type(i) is int for i in summary.get("sample", [])):
+        raise ProbeError(f"step {position}: summarize takes {{\"sample\": [flat indices]}}")
+
+
+def check_program(call: dict[str, Any]) -> list[dict[str, Any]]:
+    """The program's steps, once they are known to be well formed."""
+    steps = call.get("steps")
+    if _type(steps) is not list or not 0 < _len(steps) <= MAX_STEPS:
+        raise ProbeError(f"a program has 1 to {MAX_STEPS} steps")
+    for position, step in enumerate(steps):
+        _check_step(step, position)
+    return steps
+
+
+def _qualified_names(job: dict[str, Any]) -> set[str]:
+    names = set()
+    for probe in job.get("probes", []):
+        for call in probe.get("calls", []):
+            for step in call.get("steps", []) if _type(call.get("steps")) is list else []:
+                for verb in ("call", "new"):
+                    name = step.get(verb) if _type(step) is dict else None
+                    if _type(name) is str and ":" in name:
+                        names.add(name)
+    return names
+
+
+def _bind(name: str) -> tuple[bool, Any]:
+    """Import `package.module` and read NAME, refusing the harness's own modules."""
+    module_name, _, attr = name.rpartition(":")
     try:
-        text = str(exc)
-    except _Exception:
-        return "<the exception could not be printed>"
-    return _str_str(text) if _isinstance(text, str) else "<the exception could not be printed>"
+        module = _import_module(module_name)
+        file = getattr(module, "__file__", None)
+        if _type(file) is str and os.path.dirname(os.path.abspath(file)) == HARNESS_DIR:
+            return False, f"{name} is not defined: {module_name} is the grader's own module"
+        return True, getattr(module, attr)
+    except AttributeError:
+        return False, f"{name} is not defined"
+    except ImportError as exc:
+        return False, f"{name} is not defined: {values.text_of(exc)}"
+    except _Exception as exc:
+        return False, f"{name} is not defined: importing it raised {values.describe_exception(exc)['type']}"
 
 
-def describe_exception(exc: BaseException) -> dict[str, str]:
-    """Type, message and the deepest line of student code that raised, for a message a student can act on."""
-    where = ""
-    if _isinstance(exc, SyntaxError):
-        syntax = cast(SyntaxError, exc)
-        if str(syntax.filename or "").startswith("<cell "):
-            where = f"{str(syntax.filename)[1:-1]}, line {syntax.lineno}: {(syntax.text or '').strip()}"
-    for frame in _extract_tb(exc.__traceback__):
-        if frame.filename.startswith("<cell "):
-            where = f"{frame.filename[1:-1]}, line {frame.lineno}: {(frame.line or '').strip()}"
-    return {"type": _type(exc).__name__, "message": _text(exc)[:500], "where": where[:500]}
+def bind_names(job: dict[str, Any]) -> dict[str, tuple[bool, Any]]:
+    """Every `package.module:NAME` the job's probes use, resolved BEFORE any student code runs: a submission may
+    replace sys.modules entries or module attributes later, but a probe reaches what was there before it ran."""
+    return {name: _bind(name) for name in sorted(_qualified_names(job))}
 
 
-def decode_value(spec: dict[str, Any], tensor_cls: Any) -> Any:
-    """Build the ndarray or Tensor the trusted side asked to pass in."""
-    array = np.array(spec["values"], dtype=spec["dtype"]).reshape(spec["shape"])
-    if spec.get("as") == "tensor":
-        return tensor_cls(array)
-    return array
+class _Run:
+    """One program's state: the student's namespace, the bound names and the object table."""
 
+    def __init__(self, namespace: dict[str, Any], tensor_cls: Any, names: dict[str, tuple[bool, Any]]) -> None:
+        self.namespace, self.tensor_cls, self.names = namespace, tensor_cls, names
+        self.objects: list[Any] = []
+        self.budget = [values.MAX_VALUES]
 
-def _plain_number(value: Any) -> Any:
-    if _isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    return value
+    def resolve(self, name: str) -> Any:
+        if ":" in name:
+            bound, target = self.names.get(name, (False, f"{name} is not defined"))
+            if not bound:
+                raise _NameError(target)
+            return target
+        target = _dict_get(self.namespace, name)
+        if target is None:
+            raise _NameError(f"{name} is not defined")
+        return target
 
-
-def encode_value(value: Any) -> dict[str, Any]:
-    """Reduce a student's return value to a flat numeric array, or say what it was instead."""
-    if value is None:
-        return {"kind": "none"}
-    data = getattr(value, "data", value) if not _isinstance(value, _ndarray) else value
-    if not _isinstance(data, _ndarray):
-        if _isinstance(data, (int, float, list, tuple)):
-            try:
-                data = _asarray(data)
-            except _Exception:
-                return {"kind": "other", "type": _type(value).__name__}
-        else:
-            return {"kind": "other", "type": _type(value).__name__}
-    if _type(data) is not _ndarray or data.dtype.kind not in "biuf" or data.size > MAX_VALUES:
-        return {"kind": "other", "type": _type(value).__name__}
-    flat = _ndarray.tolist(data.reshape(-1))
-    if data.dtype.kind == "f" and not _ndarray.all(_isfinite(data)):
-        flat = [_plain_number(v) for v in flat]
-    return {
-        "kind": "array",
-        "container": _type(value).__name__,
-        "shape": list(data.shape),
-        "dtype": str(data.dtype),
-        "values": flat,
-    }
-
-
-def _numeric_array(value: Any) -> Any:
-    """The plain ndarray behind a student's return value, or None when it is not a numeric array."""
-    data = getattr(value, "data", value) if not _isinstance(value, _ndarray) else value
-    if _type(data) is not _ndarray or data.dtype.kind not in "biuf" or data.size > MAX_VALUES:
+    def decode(self, spec: dict[str, Any]) -> Any:
+        """An input value as the host described it; a ref is an earlier step's object itself."""
+        kind = spec.get("as", "ndarray")
+        if kind in ("ndarray", "tensor"):
+            array = _reshape(_np_array(spec["values"], dtype=spec["dtype"]), spec["shape"])
+            return self.tensor_cls(array) if kind == "tensor" else array
+        if kind in ("number", "text"):
+            return spec["value"]
+        if kind == "ref":
+            return self.objects[spec["step"]]
+        if kind in ("tuple", "list"):
+            items = [self.decode(item) for item in spec.get("items", [])]
+            return _tuple(items) if kind == "tuple" else items
         return None
-    return data
+
+    def arguments(self, step: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        args = [self.decode(spec) for spec in step.get("args", [])]
+        return args, {key: self.decode(spec) for key, spec in step.get("kwargs", {}).items()}
+
+    def step(self, step: dict[str, Any]) -> Any:
+        """The raw result of one step: what the student's code returned, built or held."""
+        if "call" in step or "new" in step:
+            name = step["call"] if "call" in step else step["new"]
+            target = self.resolve(name)
+            if "new" in step and not _issubclass(_type(target), _type):
+                raise _TypeError(f"{name} is not a class")
+            args, kwargs = self.arguments(step)
+            return target(*args, **kwargs)
+        if "method" in step:
+            obj = self.objects[step["method"]]
+            args, kwargs = self.arguments(step)
+            return obj(*args, **kwargs) if step["name"] == "__call__" else _getattr(obj, step["name"])(*args, **kwargs)
+        if "get" in step:
+            return _getattr(self.objects[step["get"]], step["attr"])
+        _setattr(self.objects[step["set"]], step["attr"], self.decode(step["value"]))
+        return None
+
+    def output(self, raw: Any, step: dict[str, Any]) -> dict[str, Any]:
+        if "summarize" in step:
+            return summarize_value(raw, step["summarize"])
+        return encode_value(raw, self.budget)
 
 
-def summarize_value(value: Any, spec: dict[str, Any]) -> dict[str, Any]:
-    """A large array as its shape, moments, extremes and the entries at the flat indices the host chose.
-
-    Uses ufunc reductions bound before any student code ran, so patching numpy's functions changes nothing.
-    """
-    data = _numeric_array(value)
-    if data is None or data.size == 0:
-        return {"kind": "other", "type": _type(value).__name__} if value is not None else {"kind": "none"}
-    flat = _asarray(data, dtype=_float64).reshape(-1)
-    count = _int(flat.size)
-    mean = _float(_add_reduce(flat)) / count
-    centred = flat - mean
-    indices = [_int(i) for i in spec.get("sample", [])[:MAX_SAMPLES]]
-    return {
-        "kind": "summary",
-        "container": _type(value).__name__,
-        "shape": list(data.shape),
-        "dtype": str(data.dtype),
-        "mean": _plain_number(mean),
-        "std": _plain_number(_sqrt(_float(_add_reduce(centred * centred)) / count)),
-        "min": _plain_number(_float(_min_reduce(flat))),
-        "max": _plain_number(_float(_max_reduce(flat))),
-        "sample": [_plain_number(_float(flat[i])) if 0 <= i < count else None for i in indices],
-    }
-
-
-def _call(call: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -> dict[str, Any]:
-    target = namespace.get(call["target"])
-    if target is None:
-        return {"ok": False, "error": {"type": "NameError", "message": f"{call['target']} is not defined",
-                                       "where": ""}}
-    args = [decode_value(arg, tensor_cls) for arg in call["args"]]
-    return {"ok": True, "value": encode_value(target(*args))}
-
-
-def _dense(call: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -> dict[str, Any]:
-    cls = namespace.get("Dense")
-    if cls is None:
-        return {"ok": False, "error": {"type": "NameError", "message": "Dense is not defined", "where": ""}}
-    layer = cls(**call["init"])
-    for name, spec in call.get("set", {}).items():
-        setattr(layer, name, None if spec is None else decode_value(spec, tensor_cls))
-    attrs = {name: encode_value(getattr(layer, name)) for name in call.get("read", [])}
-    for name, spec in call.get("summarize", {}).items():
-        attrs[name] = summarize_value(getattr(layer, name), spec)
-    output = None
-    if call.get("input") is not None:
-        output = encode_value(layer(decode_value(call["input"], tensor_cls)))
-    return {"ok": True, "value": {"kind": "dense", "attrs": attrs, "output": output}}
-
-
-def _session_step(step: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any, objects: dict[str, Any],
-                  outputs: list[Any]) -> tuple[dict[str, Any], Any]:
-    """One call of a replayed locked test: build a layer, read one attribute, or apply a layer."""
-    if "new" in step:
-        cls = namespace.get("Dense")
-        if cls is None:
-            raise NameError("name 'Dense' is not defined")
-        objects[step["new"]] = cls(**step["init"])
-        return {"kind": "none"}, None
-    if "read" in step:
-        value = getattr(objects[step["read"]], step["attr"])
-        return encode_value(value), value
-    argument = _relu(outputs[step["relu_of"]]) if "relu_of" in step else decode_value(step["input"], tensor_cls)
-    output = objects[step["apply"]](argument)
-    return encode_value(output), output
-
-
-def _session(call: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -> dict[str, Any]:
-    """A locked test's calls in its order under its seed; the first exception ends it, as it would the test."""
-    random.seed(call["seed"])
-    objects: dict[str, Any] = {}
-    outputs: list[Any] = []
-    steps: list[dict[str, Any]] = []
+def run_program(steps: list[dict[str, Any]], namespace: dict[str, Any], tensor_cls: Any,
+                names: dict[str, tuple[bool, Any]]) -> dict[str, Any]:
+    """The steps in order; step i's raw result is object i. The first exception ends the program, as it would a
+    test, unless its step catches it (then the exception is the step's object and an error its value)."""
+    run = _Run(namespace, tensor_cls, names)
+    outputs: list[dict[str, Any]] = []
     failure = None
-    for step in call["steps"]:
+    for step in steps:
         try:
-            encoded, kept = _session_step(step, namespace, tensor_cls, objects, outputs)
+            raw = run.step(step)
+            output = run.output(raw, step)
         except _MemoryError:
             raise
         except _Exception as exc:
-            failure = {"error": describe_exception(exc), "assertion": _isinstance(exc, _AssertionError)}
-            break
-        steps.append(encoded)
-        outputs.append(kept)
-    return {"ok": True, "value": {"kind": "session", "steps": steps, "failure": failure}}
+            if step.get("catch") is not True:
+                failure = {"error": describe_exception(exc), "assertion": _isinstance(exc, _AssertionError)}
+                break
+            raw, output = exc, {"kind": "error", "error": describe_exception(exc)}
+        run.objects.append(raw)
+        outputs.append(output)
+    return {"kind": "steps", "values": outputs, "failure": failure}
 
 
-OPERATIONS = {"call": _call, "dense": _dense, "session": _session}
-
-
-def run_call(call: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -> dict[str, Any]:
-    """One probe call; a student exception is data, not a harness failure."""
-    operation = OPERATIONS.get(call.get("op", ""))
-    if operation is None:
-        return {"ok": False, "error": {"type": "HarnessError", "message": "unknown probe op", "where": ""}}
+def run_call(call: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any,
+             names: dict[str, tuple[bool, Any]] | None = None) -> dict[str, Any]:
+    """One program under its seed (`random` and numpy's global state); a student exception is data, not a harness
+    failure, and running out of memory ends the call."""
     try:
-        return operation(call, namespace, tensor_cls)
+        steps = check_program(call)
+    except _Exception as exc:
+        return {"ok": False, "error": {"type": "HarnessError", "message": str(exc)[:500], "where": ""}}
+    try:
+        seed = call.get("seed", 0)
+        _seed(seed)
+        _np_seed(seed)
+        return {"ok": True, "value": run_program(steps, namespace, tensor_cls, names or {})}
     except _MemoryError:
         return {"ok": False, "error": {"type": "MemoryError", "message": "out of memory", "where": ""}}
     except _Exception as exc:
         return {"ok": False, "error": describe_exception(exc)}
+

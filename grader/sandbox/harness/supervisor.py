@@ -74,6 +74,7 @@ class JobSupervisor:
         self.limits = job["limits"]
         self.zygote, self.children, self.workdir = zygote, children, workdir
         self.record = JobRecord(job)
+        self.unit_limits = [unit.get("limits") or self.limits for unit in [*job["tests"], *job["probes"]]]
         self.setup_seen = False
 
     def run(self) -> tuple[str, str]:
@@ -139,7 +140,11 @@ class JobSupervisor:
     def _unit_wall_deadline(self, workspace: Workspace) -> float:
         if workspace.announced is None:
             return float("inf")
-        return workspace.unit_started + float(self.limits["per_test_wall_s"])
+        return workspace.unit_started + self._unit_limit(workspace.announced, "per_test_wall_s")
+
+    def _unit_limit(self, unit: int, name: str) -> float:
+        """One of a unit's own limits: its override in the job when it has one, else the job's."""
+        return float(self.unit_limits[unit][name])
 
     def _overrun(self, workspace: Workspace, now: float) -> str | None:
         """The limit the running unit (or the setup) went past, checked from /proc, never trusting the process."""
@@ -147,8 +152,8 @@ class JobSupervisor:
             return "wall"
         if now < workspace.next_check:
             return None
-        in_unit = workspace.announced is not None
-        budget = float(self.limits["per_test_cpu_s" if in_unit else "setup_cpu_s"])
+        unit = workspace.announced
+        budget = float(self.limits["setup_cpu_s"]) if unit is None else self._unit_limit(unit, "per_test_cpu_s")
         workspace.unit_used = main_thread_cpu(workspace.pid) - workspace.unit_cpu
         remaining = budget - workspace.unit_used
         if remaining <= 0:
@@ -197,7 +202,7 @@ class JobSupervisor:
                                  {"ended": "exit", "code": 0, "cpu_s": round(cpu - workspace.unit_cpu, 4)})
         self.setup_seen = True
         workspace.announced, workspace.unit_cpu, workspace.unit_used, workspace.unit_started = index, cpu, 0.0, now
-        workspace.next_check = now + _check_interval(float(self.limits["per_test_cpu_s"]))
+        workspace.next_check = now + _check_interval(self._unit_limit(index, "per_test_cpu_s"))
 
     def _drain(self, workspace: Workspace) -> None:
         """Everything the workspace wrote before it ended; every writer is gone, so each pipe reaches its end."""

@@ -2,7 +2,8 @@
 
 Runs INSIDE the sandbox, once, in the zygote, before any job exists. It is not student code and sees no job;
 it leaves no module, cache entry or file behind, only warmed interpreter internals (numpy's printing, ufunc
-dispatch, the compiler, exception formatting) that every workspace would otherwise build for itself.
+dispatch, the compiler, exception formatting, the probe programs' every verb) that every workspace would
+otherwise build for itself. It is made up and uses numpy only, so it fits every assignment's runtime.
 """
 
 import linecache
@@ -16,82 +17,113 @@ import workspace
 
 CELL = '''
 import numpy as np
-from tinytorch.core.tensor import Tensor
-from tinytorch.core.activations import ReLU, Sigmoid, Tanh, Softmax
 
 
-def matmul(A, B):
-    rows, inner = A.shape
-    if inner != B.shape[0]:
-        raise ValueError(f"Incompatible matrix dimensions: {A.shape} and {B.shape}")
-    out = np.zeros((rows, B.shape[1]))
+class Box:
+    def __init__(self, data):
+        self.data = np.array(data)
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+
+def combine(a, b, *, scale=1.0):
+    rows, inner = a.shape
+    if inner != b.shape[0]:
+        raise ValueError(f"cannot combine {a.shape} with {b.shape}")
+    out = np.zeros((rows, b.shape[1]))
     for r in range(rows):
-        for c in range(B.shape[1]):
-            out[r, c] = sum(A[r, k] * B[k, c] for k in range(inner))
-    return out
+        for c in range(b.shape[1]):
+            out[r, c] = sum(a[r, k] * b[k, c] for k in range(inner))
+    return out * scale
 
 
-class Dense:
-    def __init__(self, input_size, output_size, use_bias=True):
-        limit = np.sqrt(2.0 / (input_size + output_size))
-        self.weights = Tensor(np.random.normal(0.0, limit, size=(input_size, output_size)).astype(np.float32))
-        self.bias = Tensor(np.zeros(output_size, dtype=np.float32)) if use_bias else None
+def squash(x):
+    shifted = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return shifted / np.sum(shifted, axis=-1, keepdims=True)
+
+
+class Accumulator:
+    def __init__(self, size, offset=0.0, label="acc"):
+        limit = np.sqrt(2.0 / (size + size))
+        self.state = Box(np.random.normal(0.0, limit, size=(size, size)).astype(np.float32))
+        self.offset = None if offset is None else np.zeros(size, dtype=np.float32) + offset
+        self.label = label
 
     def __call__(self, x):
-        out = matmul(x.data, self.weights.data)
-        return type(x)(out + self.bias.data if self.bias is not None else out)
+        out = combine(x.data, self.state.data)
+        return type(x)(out + self.offset if self.offset is not None else out)
+
+    def describe(self, digits):
+        return f"{self.label}: {self.state.data.mean():.{digits}f}"
 
 
 def test_unit_warmup():
     a = np.array([[1, 2], [3, 4]], dtype=np.float32)
-    assert np.allclose(matmul(a, a), a @ a), f"expected {a @ a}, got {matmul(a, a)}"
-    np.testing.assert_allclose(matmul(a, a), a @ a)
-    layer = Dense(input_size=2, output_size=3)
-    out = layer(Tensor([[1, -2], [2, 1]]))
-    for activation in (ReLU(), Sigmoid(), Tanh(), Softmax()):
-        assert activation(out).shape == (2, 3)
-    assert np.all(ReLU()(out).data >= 0) and abs(np.sum(Softmax()(out).data[0]) - 1.0) < 1e-6
-    assert not np.array_equal(out.data, np.zeros((2, 3))), f"{out.data.mean():.4f} {out}"
+    assert np.allclose(combine(a, a), a @ a), f"expected {a @ a}, got {combine(a, a)}"
+    np.testing.assert_allclose(combine(a, a), a @ a)
+    out = Accumulator(2)(Box([[1, -2], [2, 1]]))
+    for transform in (np.tanh, squash, lambda v: np.maximum(v, 0), lambda v: 1 / (1 + np.exp(-v))):
+        assert transform(out.data).shape == (2, 2)
+    assert abs(np.sum(squash(out.data)[0]) - 1.0) < 1e-6
+    assert not np.array_equal(out.data, np.zeros((2, 2))), f"{out.data.mean():.4f} {out}"
     try:
-        matmul(a, np.ones((3, 3)))
+        combine(a, np.ones((3, 3)))
     except ValueError as exc:
-        assert "Incompatible matrix dimensions" in str(exc)
+        assert "cannot combine" in str(exc)
     assert False, f"Warm-up failure on purpose: {a} {np.float32(1.5)!r} {[1.0, 2.5]}"
 '''
 
 TEST = "def test_warmup():\n    test_unit_warmup()\n\ntest_warmup()\n"
 
 
-def _array(shape: tuple[int, ...], as_tensor: bool) -> dict[str, Any]:
+def _array(shape: tuple[int, ...], kind: str = "ndarray") -> dict[str, Any]:
     values = np.arange(float(np.prod(shape))).reshape(shape)
-    return {"values": values.reshape(-1).tolist(), "dtype": "float32", "shape": list(shape),
-            "as": "tensor" if as_tensor else "ndarray"}
+    return {"values": values.reshape(-1).tolist(), "dtype": "float32", "shape": list(shape), "as": kind}
+
+
+def _number(value: float) -> dict[str, Any]:
+    return {"as": "number", "value": value}
+
+
+def _ref(step: int) -> dict[str, Any]:
+    return {"as": "ref", "step": step}
 
 
 def _probe() -> dict[str, Any]:
-    x, w, weights = _array((2, 3), True), _array((3, 2), False), _array((3, 2), True)
+    """Two programs that use every verb, input kind and step option, and end in a caught and an uncaught error."""
     return {"probe_id": "warmup", "calls": [
-        {"op": "call", "target": "matmul", "args": [_array((2, 3), False), w], "seed": 1},
-        {"op": "call", "target": "matmul", "args": [w, w], "seed": 1},
-        {"op": "dense", "init": {"input_size": 3, "output_size": 2}, "set": {"bias": None, "weights": weights},
-         "read": ["weights", "bias"], "input": x, "seed": 2,
-         "summarize": {"weights": {"sample": [0, 5]}}},
-        {"op": "session", "seed": 3, "steps": [
-            {"new": "layer", "init": {"input_size": 3, "output_size": 2}}, {"read": "layer", "attr": "weights"},
-            {"apply": "layer", "input": x}, {"apply": "layer", "relu_of": 2}]},
+        {"seed": 1, "steps": [{"call": "combine", "args": [_array((2, 3)), _array((3, 2))],
+                               "kwargs": {"scale": _number(2)}}]},
+        {"seed": 2, "steps": [
+            {"new": "Accumulator", "args": [_number(3)], "kwargs": {"label": {"as": "text", "value": "w"}}},
+            {"get": 0, "attr": "state"},
+            {"set": 0, "attr": "offset", "value": {"as": "none"}},
+            {"method": 0, "name": "__call__", "args": [_array((2, 3), "tensor")]},
+            {"method": 0, "name": "describe", "args": [_number(3)]},
+            {"get": 1, "attr": "data", "summarize": {"sample": [0, 4, 99]}},
+            {"get": 3, "attr": "data"},
+            {"call": "numpy:transpose", "args": [_ref(6)]},
+            {"call": "combine", "args": [_ref(7), {"as": "tuple", "items": [_number(1.5)]}], "catch": True},
+            {"call": "squash", "args": [{"as": "list", "items": [_number(1), _number(2.5)]}]},
+            {"get": 0, "attr": "missing"},
+        ]},
     ]}
 
 
-def warm_up() -> None:
-    """Run a made-up notebook, locked test and probe through the workspace's own functions, to /dev/null."""
-    from tinytorch.core.tensor import Tensor
-
+def warm_up(tensor_cls: Any = None) -> None:
+    """Run a made-up notebook, locked test and probe through the workspace's own functions, to /dev/null;
+    values travel as `tensor_cls` (the runtime's tensor class) or, without one, as the notebook's own Box."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     namespace: dict[str, Any] = {"__name__": "_harness_warmup"}
+    probe = _probe()
     try:
+        names = probes.bind_names({"probes": [probe]})
         workspace.run_cells({"cells": [{"key": "warmup", "source": CELL}]}, namespace, devnull)
         workspace.run_locked_test({"item_id": "warmup-test", "source": TEST, "seeds": [1, 2]}, namespace)
-        workspace.run_probe(_probe(), namespace, Tensor)
+        workspace.run_probe(probe, namespace, tensor_cls or namespace["Box"], names)
+        probes.encode_value(np.array([np.nan, 2.0]))
         probes.encode_value(np.float64(2.0))
     finally:
         os.close(devnull)

@@ -26,6 +26,7 @@ _send = protocol.send
 _compile = compile
 _exec = exec
 CHANNEL_FD = 3
+Names = dict[str, tuple[bool, Any]]
 
 
 def _compile_cell(source: str, key: str, tree: ast.Module | None = None) -> types.CodeType:
@@ -36,7 +37,7 @@ def _compile_cell(source: str, key: str, tree: ast.Module | None = None) -> type
 
 
 def make_module(job: dict[str, Any], workdir: str) -> types.ModuleType:
-    """A fresh module that the cells execute in, named and placed as a real layers_dev.py would be."""
+    """A fresh module that the cells execute in, named and placed as the submitted file itself would be."""
     name = job["module_name"]
     module = types.ModuleType(name)
     module.__file__ = os.path.join(workdir, f"{name}.py")
@@ -102,19 +103,15 @@ def run_locked_test(test: dict[str, Any], namespace: dict[str, Any]) -> dict[str
     return failure
 
 
-def run_probe(probe: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -> dict[str, Any]:
-    """Every call of one probe, each under a fixed seed so random initialisation is reproducible."""
-    results = []
-    for call in probe["calls"]:
-        np.random.seed(call.get("seed", 0))
-        results.append(probes.run_call(call, namespace, tensor_cls))
-    return {"status": "ok", "results": results}
+def run_probe(probe: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any, names: Names) -> dict[str, Any]:
+    """Every program of one probe, each under its own seed so random initialisation is reproducible."""
+    return {"status": "ok", "results": [probes.run_call(call, namespace, tensor_cls, names) for call in probe["calls"]]}
 
 
-def _run_unit(unit: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any) -> dict[str, Any]:
+def _run_unit(unit: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any, names: Names) -> dict[str, Any]:
     if unit["type"] == "test":
         return run_locked_test(unit["test"], namespace)
-    return run_probe(unit["probe"], namespace, tensor_cls)
+    return run_probe(unit["probe"], namespace, tensor_cls, names)
 
 
 def _skipped(unit: dict[str, Any], not_passed: set[str]) -> bool:
@@ -124,7 +121,7 @@ def _skipped(unit: dict[str, Any], not_passed: set[str]) -> bool:
 
 
 def run_units(job: dict[str, Any], control: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any,
-              channel: int) -> None:
+              channel: int, names: Names) -> None:
     """Run the locked tests, then the probes, one after the other in this process, from unit `control["start"]` on;
     a shadow whose locked test did not pass (here, or in a workspace PID 1 saw end before its result) is skipped.
 
@@ -142,7 +139,7 @@ def run_units(job: dict[str, Any], control: dict[str, Any], namespace: dict[str,
         _flush()
         _send(channel, {"kind": "unit_start", "unit": unit["id"], "pid": _getpid()})
         try:
-            outcome = _run_unit(unit, namespace, tensor_cls)
+            outcome = _run_unit(unit, namespace, tensor_cls, names)
             if unit["type"] == "test" and outcome.get("status") != "passed":
                 not_passed.add(unit["id"])
             _flush()
@@ -172,6 +169,7 @@ def workspace_main(job: dict[str, Any], control: dict[str, Any], tensor_cls: Any
     """Entry of a workspace process, a fresh fork of the zygote; it never returns."""
     code = 0
     try:
+        names = probes.bind_names(job)
         workdir = control["workdir"]
         os.chdir(workdir)
         module = make_module(job, workdir)
@@ -180,7 +178,7 @@ def workspace_main(job: dict[str, Any], control: dict[str, Any], tensor_cls: Any
             _send(CHANNEL_FD, {"kind": "setup_done"})
         else:
             _run_cells_quietly(job, module.__dict__)
-        run_units(job, control, module.__dict__, tensor_cls, CHANNEL_FD)
+        run_units(job, control, module.__dict__, tensor_cls, CHANNEL_FD, names)
         _send(CHANNEL_FD, {"kind": "done"})
     except _BaseException:
         code = 70

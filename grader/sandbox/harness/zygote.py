@@ -1,4 +1,7 @@
-"""The zygote: a clean interpreter, numpy, matplotlib and tinytorch imported, forking one workspace per job.
+"""The zygote: a clean interpreter, numpy, matplotlib and the job's package imported, forking one workspace per job.
+
+What the package needs is in its staged runtime description (RUNTIME_FILE in the folder HARNESS_PACKAGE names):
+the modules to import before any job, and the tensor class (`module:Name`) that array values travel as.
 
 It never sees a job, an output or a report: PID 1 sends it only fork requests.
 
@@ -11,6 +14,8 @@ import contextlib
 import ctypes
 import fcntl
 import gc
+import importlib
+import json
 import os
 import resource
 import signal
@@ -37,11 +42,30 @@ CLONE_PARENT = 0x00008000
 SYS_CLONE = {"x86_64": 56}  # clone(flags, stack, parent_tid, child_tid, tls); a null stack forks like fork()
 _SYSCALL = ctypes.PyDLL(None).syscall  # the GIL stays held across the call, as os.fork holds it
 _SYSCALL.restype = ctypes.c_long
+RUNTIME_FILE = ".runtime.json"
+_tensor_class_of_runtime: Any = None  # resolved once by _preload, before any fork
 
 
 def _prctl(option: int, value: int) -> None:
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
+
+
+def _runtime() -> dict[str, Any]:
+    """The staged package's runtime description (written by the host when it staged the package)."""
+    with open(os.path.join(os.environ.get("HARNESS_PACKAGE", ""), RUNTIME_FILE), "rb") as handle:
+        runtime = json.loads(handle.read())
+    if not isinstance(runtime, dict):
+        raise ValueError(f"{RUNTIME_FILE} is not an object")
+    return runtime
+
+
+def _tensor_class(spec: str) -> Any:
+    """`module:Name`, imported; None when the package names no tensor class."""
+    if not spec:
+        return None
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _preload() -> None:
@@ -51,8 +75,12 @@ def _preload() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot
     import numpy  # noqa: F401
-    import tinytorch.core.activations
-    import tinytorch.core.tensor  # noqa: F401
+
+    runtime = _runtime()
+    for module in runtime.get("preimports", []):
+        importlib.import_module(str(module))
+    global _tensor_class_of_runtime
+    _tensor_class_of_runtime = _tensor_class(str(runtime.get("tensor_class") or ""))
     import warmup
 
     warmup.warm_up()
@@ -95,8 +123,8 @@ def _await_adoption(supervisor: int) -> None:
 def _cpu_limit(job: dict[str, Any]) -> int:
     """The whole job's CPU cap for this process, as the cold path sets it on the sandbox (never above ours)."""
     limits = job["limits"]
-    units = len(job["tests"]) + len(job["probes"])
-    hard = int(limits["setup_cpu_s"] + limits["per_test_cpu_s"] * units) + 5
+    units = [unit.get("limits") or limits for unit in [*job["tests"], *job["probes"]]]
+    hard = int(limits["setup_cpu_s"] + sum(float(unit["per_test_cpu_s"]) for unit in units)) + 5
     current = resource.getrlimit(resource.RLIMIT_CPU)[1]
     return hard if current == resource.RLIM_INFINITY else min(hard, current)
 
@@ -113,12 +141,11 @@ def _become_workspace(link: socket.socket, fds: list[int]) -> NoReturn:
         _await_adoption(int(control["supervisor"]))
         import numpy
         import workspace
-        from tinytorch.core.tensor import Tensor
 
         numpy.random.seed(int.from_bytes(os.urandom(4), "little"))  # fresh, as a new interpreter's would be
         hard = _cpu_limit(job)
         resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
-        workspace.workspace_main(job, control, Tensor)
+        workspace.workspace_main(job, control, _tensor_class_of_runtime)
     except BaseException:
         code = 71
     os._exit(code)

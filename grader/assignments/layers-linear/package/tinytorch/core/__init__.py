@@ -1,0 +1,1 @@
+"""Core building blocks: the tensor (module 01) and the activations (module 02)."""

@@ -1,0 +1,1 @@
+"""The layers-linear answer key, used by hidden_tests.py outside the sandbox; never staged."""

@@ -1,0 +1,1 @@
+"""Core modules from earlier course units."""

@@ -136,7 +136,27 @@ LAYERS = HostileTargets(
                    "hidden-dense-batches", "hidden-dense-xavier-init"),
 )
 
-TARGETS: dict[str, HostileTargets] = {targets.bundle: targets for targets in (LAYERS,)}
+# layers-linear: imports first would lose the imports to an attack that stops its cell, so import-time attacks go
+# into a helper cell nothing graded uses; the locked cell is the one the wrong twin fails.
+LAYERS_LINEAR = HostileTargets(
+    bundle="layers-linear",
+    example=REPO / "grader" / "assignments" / "layers-linear" / "layers.py",
+    import_cell="analyze-layer-memory",
+    solution_cell="linear-layer",
+    locked_cell="test-linear-edge-cases",
+    wrong=Edit("linear-layer", "        product = x.matmul(self.weight)\n",
+               "        product = x.matmul(self.weight) + 1.0\n"),
+    saturating=Edit("dropout-layer", "        return x * Tensor(keep / (1.0 - self.p))\n",
+                    "        return x * Tensor(keep * 1.0)\n"),
+    loop=Edit("dropout-layer", "            raise ValueError(",
+              "            while True:\n                pass\n            raise ValueError("),
+    alloc=Edit("linear-layer", "        product = x.matmul(self.weight)\n",
+               "        hoard = np.zeros((64 * 1024 ** 3 // 8,))  # 64 GiB\n        product = x.matmul(self.weight)\n"),
+    returned=Edit("linear-layer", "        return product if self.bias is None else product + self.bias\n",
+                  "        return AlwaysEqual(product if self.bias is None else product + self.bias)\n"),
+)
+
+TARGETS: dict[str, HostileTargets] = {targets.bundle: targets for targets in (LAYERS, LAYERS_LINEAR)}
 
 
 def shipped_bundles() -> list[str]:

@@ -158,9 +158,3 @@ LAYERS_LINEAR = HostileTargets(
 
 TARGETS: dict[str, HostileTargets] = {targets.bundle: targets for targets in (LAYERS, LAYERS_LINEAR)}
 
-
-def shipped_bundles() -> list[str]:
-    """Every bundle the grader ships (a folder of grader/assignments with its manifest)."""
-    folder = REPO / "grader" / "assignments"
-    return sorted(path.name for path in folder.iterdir()
-                  if (path / "assignment.yaml").is_file() or (path / "rubric.yaml").is_file())

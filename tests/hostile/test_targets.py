@@ -3,8 +3,10 @@ shipped bundle has targets, and the generic defaults aim every attack at a bundl
 
 import dataclasses
 
+from grader.assignments.registry import shipped_assignments
+
 from .build_data import OUT, VARIANTS, build
-from .targets import LAYERS, TARGETS, shipped_bundles
+from .targets import LAYERS, TARGETS
 
 
 def test_the_layers_build_is_the_checked_in_submissions() -> None:
@@ -16,7 +18,7 @@ def test_the_layers_build_is_the_checked_in_submissions() -> None:
 
 def test_every_shipped_bundle_has_hostile_targets() -> None:
     """The hostile suite's promises hold for every bundle, so it runs against each one the grader ships."""
-    assert sorted(TARGETS) == shipped_bundles()
+    assert sorted(TARGETS) == shipped_assignments()
 
 
 def test_the_generic_defaults_aim_at_the_bundle_itself() -> None:

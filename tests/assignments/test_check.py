@@ -71,7 +71,7 @@ MANIFEST = textwrap.dedent('''\
     ''')
 
 
-def write_coins(folder: Path, *, factor: str = "k", extra_test: str = "") -> Path:
+def write_coins(folder: Path, *, factor: str = "k", extra_test: str = "", extra_id: str = "test-exit") -> Path:
     source = (SOURCE.replace("{SCALE}", _solution_cell("scale-impl"))
               .replace("{TEST_SCALE}", _locked_test("test-scale", 4))
               .replace("{TEST_COIN}", _locked_test("test-coin", 3))
@@ -79,9 +79,9 @@ def write_coins(folder: Path, *, factor: str = "k", extra_test: str = "") -> Pat
               .replace("SOLUTION_FACTOR", factor).replace("TAILS", str(TAILS)))
     manifest = MANIFEST
     if extra_test:
-        source += f"\n# %% nbgrader={_locked_test('test-exit', 1)}\n{extra_test}"
-        manifest = manifest.replace("items:\n", "items:\n  - {id: test-exit, name: \"ends its process\", kind: locked, "
-                                                "points: 1}\n")  # first: the sweeps after it still run
+        source += f"\n# %% nbgrader={_locked_test(extra_id, 1)}\n{extra_test}"
+        first = f"items:\n  - {{id: {extra_id}, name: \"misbehaves\", kind: locked, points: 1}}\n"
+        manifest = manifest.replace("items:\n", first)  # first: the sweeps after it still run
     folder.mkdir(parents=True)
     (folder / "coin_dev.py").write_text(source)
     (folder / "assignment.yaml").write_text(manifest)
@@ -147,6 +147,20 @@ def test_a_sweep_whose_test_ends_the_process_is_named_and_the_others_still_count
     assert "test-exit" in report.flaky
     coin = items["test-coin"].sweep
     assert coin is not None and coin.passed == RUNS - len(_tails(range(RUNS)))
+
+
+def test_a_sweep_that_loops_under_some_seed_is_stopped_at_its_scaled_budget(
+        tmp_path: Path, runner: SandboxRunner, limits: SandboxLimits) -> None:
+    """The graded runs (seeds 1, 2) pass it at once, so each of its seeds may cost 10 ms: the loop under the first
+    seed that draws below 0.1 is ended at one unit's CPU plus 200 x 10 ms, not at 200 units' worth."""
+    loops = "def test_loop():\n    if random.random() < 0.1:\n        while True:\n            pass\n"
+    report = check_bundle(load_bundle(write_coins(tmp_path / "coins", extra_test=loops, extra_id="test-loop")),
+                          runner=runner, runs=RUNS, full_runs=1, seed=5, limits=limits)
+    items = _by_id(report)
+    assert report.passed
+    looped = items["test-loop"].sweep
+    assert looped is not None and f"used more than {limits.per_test_cpu_s + RUNS * 0.01:.0f} s of CPU" in looped.error
+    assert report.flaky == ["test-loop", "test-coin"]
 
 
 def test_layers_names_its_flaky_comprehensive_test_by_default(runner: SandboxRunner, limits: SandboxLimits) -> None:

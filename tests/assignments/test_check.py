@@ -7,7 +7,10 @@ seeds 0..runs-1, whose outcomes the tests compute here on the host exactly as th
 """
 
 import json
+import os
 import random
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -179,3 +182,24 @@ def test_layers_linear_is_clean(assignment: str, runner: SandboxRunner, limits: 
                           limits=limits)
     assert report.passed and report.flaky == [] and report.tests_nothing == []
     assert all(item.solution_passes == 2 for item in report.items)
+
+
+def _grader(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    environment.update({"GRADER_HOME": str(cwd / "home"), "COLUMNS": "200"})
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, env=environment,
+                          timeout=300, cwd=cwd)
+
+
+def test_the_command_exits_1_for_a_solution_that_loses_points_and_prints_the_report(tmp_path: Path) -> None:
+    folder = write_coins(tmp_path / "coins", factor="(k + 1)")
+    done = _grader(tmp_path, "assignments", "check", str(folder), "--runs", "20", "--full-runs", "1", "--seed", "3",
+                   "--json")
+    assert done.returncode == 1, done.stderr
+    report = CheckReport.model_validate(json.loads(done.stdout))
+    assert not report.passed and report.seed == 3 and report.runs == 20
+    table = _grader(tmp_path, "assignments", "check", str(folder), "--runs", "20", "--full-runs", "1")
+    assert table.returncode == 1, table.stderr
+    assert "check coins: Coins: [bold]flaky[/bold] on purpose" in table.stdout  # the title, literally
+    assert "FAILED: the solution does not earn full marks" in table.stdout
+    assert "solution loses test-scale: AssertionError: scale(x, 3) is not 3x" in table.stdout

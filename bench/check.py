@@ -20,12 +20,12 @@ import statistics
 import sys
 import time
 
-from grader.assignments.check import DEFAULT_RUNS, check_bundle
-from grader.assignments.check_sweep import MAX_UNIT_S, sweep_locked_tests
 from grader.assignments.registry import find_assignment
 from grader.config import Settings
 from grader.sandbox.job import SandboxJob, SandboxResult
 from grader.sandbox.runner import SandboxRunner, limits_from_settings, make_runner
+from grader.services.check import DEFAULT_RUNS, check_bundle
+from grader.services.check_sweep import MAX_UNIT_S, sweep_locked_tests
 
 
 class Timed:

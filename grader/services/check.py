@@ -14,11 +14,11 @@ import numpy as np
 
 from grader.assignments.bundle import AssignmentBundle
 from grader.assignments.check_report import CheckItem, CheckReport, Sweep
-from grader.assignments.check_sweep import seed_budgets, sweep_locked_tests
 from grader.assignments.release import clear_solutions
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
 from grader.scoring.score import Score
+from grader.services.check_sweep import seed_budgets, sweep_locked_tests
 from grader.services.evaluate import Evaluation, evaluate
 
 __all__ = ["DEFAULT_FULL_RUNS", "DEFAULT_RUNS", "FIXED_SEEDS", "CheckItem", "CheckReport", "check_bundle",

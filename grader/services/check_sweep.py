@@ -19,6 +19,7 @@ from grader.verdicts.wire import SandboxReport, UnitRecord
 SEED_CPU_FACTOR = 10  # a seed of a sweep may cost this many times what one seed cost in the graded runs
 SEED_CPU_FLOOR_S = 0.01  # and at least this (a layers seed costs ~0.3 ms; /proc counts in 10 ms ticks)
 MAX_UNIT_S = 3600.0
+CPU_TICK_S = 0.01
 
 
 def seed_budgets(bundle: AssignmentBundle, graded: list[SandboxResult]) -> dict[str, float]:
@@ -34,7 +35,8 @@ def seed_budgets(bundle: AssignmentBundle, graded: list[SandboxResult]) -> dict[
         for item in bundle.rubric.items:
             record = report.units.get(item.id)
             if item.kind == "locked" and record is not None and record.unit_end and record.unit_result:
-                attempt = record.unit_end.cpu_s / max(1, record.unit_result.outcome.attempts)
+                spent = max(0.0, record.unit_end.cpu_s - CPU_TICK_S)  # a fast test may straddle one tick
+                attempt = spent / max(1, record.unit_result.outcome.attempts)
                 costs[item.id] = max(costs.get(item.id, 0.0), attempt)
     return {item.id: max(SEED_CPU_FLOOR_S, SEED_CPU_FACTOR * costs.get(item.id, 0.0))
             for item in bundle.rubric.items if item.kind == "locked"}

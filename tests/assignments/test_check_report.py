@@ -82,3 +82,12 @@ def test_a_graded_locked_test_that_claims_a_sweep_earns_nothing() -> None:
                            killed=None, exit="exit 0")
     verdict = Judge(bundle, ProbePlan.draw(bundle, 1), SandboxLimits()).judge(result).verdicts["test-matmul-immediate"]
     assert verdict.status == "error"
+
+
+def test_the_help_states_the_default_seeds_the_code_uses() -> None:
+    from grader.cli_check import RUNS_HELP
+    from grader.services.check import DEFAULT_RUNS
+
+    assert f"[default: {DEFAULT_RUNS}: seeds 0-{FIXED_SEEDS - 1}" in RUNS_HELP
+    assert f"then {DEFAULT_RUNS - FIXED_SEEDS} fresh ones" in RUNS_HELP
+    assert f"{1 - (499 / 500) ** (DEFAULT_RUNS - FIXED_SEEDS):.1%}" == "95.0%" and "5.0%" in RUNS_HELP

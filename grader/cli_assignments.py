@@ -50,4 +50,7 @@ def _print_scaffold(found: "Scaffold") -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from grader.cli_versions import register as register_versions
+
+    register_versions(assignments_app)
     app.add_typer(assignments_app, name="assignments")

@@ -22,13 +22,13 @@ class Report:
     """What settling reads of a CheckReport: passed, and its JSON."""
 
     passed: bool
-    solution_score: float = 10.0
+    solution_scores: list[float] = field(default_factory=lambda: [10.0])
     max_score: float = 10.0
     flaky: list[str] = field(default_factory=list)
     tests_nothing: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"passed": self.passed, "solution_score": self.solution_score, "max_score": self.max_score,
+        return {"passed": self.passed, "solution_scores": self.solution_scores, "max_score": self.max_score,
                 "flaky": self.flaky, "tests_nothing": self.tests_nothing}
 
 
@@ -41,7 +41,7 @@ class Checker:
 
     def __call__(self, bundle: AssignmentBundle, *, runner: object, limits: object = None) -> Report:
         self.seen.append(bundle)
-        return Report(passed=self.passed, solution_score=10.0 if self.passed else 4.0,
+        return Report(passed=self.passed, solution_scores=[10.0] if self.passed else [10.0, 4.0],
                       flaky=[] if self.passed else ["test-shift"])
 
 

@@ -43,13 +43,12 @@ def publish(
     """Check the bundle in the sandbox, store it as an immutable version and make it the course's current one."""
     import getpass
 
+    from grader.cli_progress import waiting_on_stderr
     from grader.config import get_settings
+    from grader.errors import CheckFailed
     from grader.runtime_context import runner_for
     from grader.sandbox.runner import limits_from_settings
     from grader.services.assignment_versions import publish_now
-
-    from grader.cli_progress import waiting_on_stderr
-    from grader.errors import CheckFailed
 
     settings = get_settings()
     try:

@@ -7,10 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.api.schemas import InstructorSubmissionView, RunView, instructor_view
+from grader.assignments.loaded import AssignmentBundle
 from grader.dashboard.charts import Sparkline, sparkline
 from grader.dashboard.code import CodeListing, code_listing
 from grader.models import GradingRun, RunStatus, Submission
-from grader.assignments.loaded import AssignmentBundle
 from grader.notebooks.stored import cells_from_store
 from grader.services.bundles import bundle_for, current_bundle
 from grader.services.courses import submission_record

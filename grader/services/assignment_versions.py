@@ -173,7 +173,8 @@ def check_stored_version(factory: sessionmaker[Session], *, runner: Any, version
 def _failure(bundle: AssignmentBundle, report: Any) -> CheckFailed:
     scores = ", ".join(f"{score:g}" for score in getattr(report, "solution_scores", []))
     parts = [f"the solution scores {scores or '?'} of {bundle.rubric.max_score:g}"]
-    for label, ids in (("flaky", getattr(report, "flaky", [])), ("tests nothing", getattr(report, "tests_nothing", []))):
+    for label, attribute in (("flaky", "flaky"), ("tests nothing", "tests_nothing")):
+        ids = getattr(report, attribute, [])
         if ids:
             parts.append(f"{label}: {', '.join(ids)}")
     return CheckFailed(f"the check of {bundle.name} failed ({'; '.join(parts)}); nothing was published. Fix the "

@@ -107,7 +107,7 @@ def test_settling_a_check(session_factory: sessionmaker[Session], tmp_path: Path
 
 def test_a_failing_check_without_force_writes_nothing(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
     make_course(session_factory)
-    with pytest.raises(CheckFailed, match="flaky: test-shift.*--force"):
+    with pytest.raises(CheckFailed, match=r"flaky: test-shift.*--force"):
         publish(session_factory, scaling(tmp_path / "b"), passed=False)
     assert counts(session_factory) == (0, 0)
     forced = publish(session_factory, scaling(tmp_path / "b"), passed=False, force=True)
@@ -150,7 +150,7 @@ def test_a_symlink_in_a_folder_and_an_oversize_archive_are_refused(session_facto
     make_course(session_factory)
     folder = scaling(tmp_path / "b")
     (folder / "notes.txt").symlink_to("/etc/passwd")
-    with pytest.raises(BundleInvalid, match="notes.txt: a symlink"):
+    with pytest.raises(BundleInvalid, match=r"notes\.txt: a symlink"):
         publish(session_factory, folder)
     (folder / "notes.txt").unlink()
     from grader.config import get_settings

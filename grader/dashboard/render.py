@@ -7,10 +7,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from grader.dashboard.flags import flag_label, tampers
+
 TEMPLATES = Path(__file__).parent / "templates"
 ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                           trim_blocks=True, lstrip_blocks=True)
 ENVIRONMENT.filters["g"] = lambda value: "" if value is None else f"{value:g}"
+ENVIRONMENT.filters["flag_label"] = flag_label
+ENVIRONMENT.filters["tampers"] = tampers
 # Flash messages travel as codes in the redirect's query string, so no text from a request is ever echoed back.
 NOTICES = {
     "retried": "The run was queued again; its result appears here when a worker has graded it.",

@@ -10,8 +10,8 @@ the release; each written from the bundle's own source.
 import shutil
 from pathlib import Path
 
-from grader.assignments.release import clear_solutions
 from grader.assignments.registry import ASSIGNMENTS_DIR
+from grader.assignments.release import clear_solutions
 
 SHIPPED = ASSIGNMENTS_DIR / "layers-linear"
 FIXED_ITEM = "test-linear-edge-cases"

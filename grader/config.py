@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     database_url: str = ""
     broker_url: str = "redis://127.0.0.1:6379/0"
     max_upload_kib: int = 512
+    bundle_max_kib: int = Field(default=16384, ge=1, description="largest assignment bundle archive an instructor "
+                                "may publish (its unpacked size is capped separately, at 64 MiB)")
+    bundle_cache_size: int = Field(default=8, ge=1, description="loaded assignment versions one process keeps, by "
+                                   "content hash; the least recently used is dropped first")
     run_lease_s: int = Field(default=300, description="a queued or running run untouched this long is sent again; "
                              "well above two full runs (wall cap + grace, and the one timeout re-run)")
     check_lease_s: int = Field(default=900, description="an uploaded version still `checking` this long after its "

@@ -166,3 +166,18 @@ class BundleInvalid(GraderError):
         self.line = line
         where = file if line is None else f"{file}, line {line}"
         super().__init__(f"{where}: {problem}")
+
+
+class BundleTooLarge(BundleInvalid):
+    """A bundle archive past the size caps, or one that unpacks far larger than it is (a zip bomb): 413."""
+
+    http_status = 413
+    code = "too_large"
+
+
+class CheckFailed(GraderError):
+    """An assignment whose `check` failed was not published (publish again with force to override): 422."""
+
+    http_status = 422
+    code = "check_failed"
+    exit_code = 2

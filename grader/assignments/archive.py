@@ -8,17 +8,21 @@ import io
 import stat
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
 
-from grader.errors import BundleInvalid
+from grader.errors import BundleInvalid, BundleTooLarge
 
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
 MANIFEST = "assignment.yaml"
 MAX_ENTRIES = 2000
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_RATIO = 100  # text compresses 3-10 times; far more is a bomb of repeated bytes
+RATIO_FLOOR_BYTES = 1024 * 1024  # below this a high ratio (an empty file in a tiny archive) is harmless
+TAR_OVERHEAD_BYTES = 3 * 512  # header, PAX header and padding of one tar member
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,29 @@ def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     return b"" if handle is None else handle.read()
 
 
-def _tar_entries(data: bytes, file: str) -> Iterator[Entry]:
+def _gunzip(data: bytes, file: str) -> bytes:
+    """The gzip stream's bytes, decompressed no further than the caps allow: a bomb stops here, unread."""
+    limit = MAX_UNPACKED_BYTES + MAX_ENTRIES * TAR_OVERHEAD_BYTES
+    out, rest = bytearray(), data
     try:
-        archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")  # noqa: SIM115 - read lazily, bytes in memory
+        while rest and len(out) <= limit:
+            stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out += stream.decompress(rest, limit + 1 - len(out))
+            if not stream.eof and not stream.unconsumed_tail:
+                raise BundleInvalid("not a readable .tar.gz archive: the gzip stream is truncated", file=file)
+            rest = stream.unused_data if stream.eof else b""
+    except zlib.error as exc:
+        raise BundleInvalid(f"not a readable .tar.gz archive: {exc}", file=file) from exc
+    if len(out) > limit:
+        raise BundleTooLarge(f"the archive unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MiB",
+                             file=file)
+    return bytes(out)
+
+
+def _tar_entries(data: bytes, file: str) -> Iterator[Entry]:
+    raw = _gunzip(data, file)
+    try:
+        archive = tarfile.open(fileobj=io.BytesIO(raw), mode="r:")  # noqa: SIM115 - read lazily, bytes in memory
         members = archive.getmembers()
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise BundleInvalid(f"not a readable .tar.gz archive: {exc}", file=file) from exc
@@ -84,6 +108,18 @@ def _root(paths: list[PurePosixPath], file: str) -> PurePosixPath:
     raise BundleInvalid(f"no {MANIFEST} at the archive's top or in exactly one top-level folder", file=file)
 
 
+def _check_size(entries: list[Entry], packed: int, file: str) -> None:
+    """Caps on entries, unpacked bytes and compression ratio, from the sizes the archive declares (a zip entry
+    is never read past its declared size)."""
+    total = sum(entry.size for entry in entries)
+    if len(entries) > MAX_ENTRIES or total > MAX_UNPACKED_BYTES:
+        raise BundleTooLarge(f"the archive holds more than {MAX_ENTRIES} entries or "
+                             f"{MAX_UNPACKED_BYTES // (1024 * 1024)} MiB unpacked", file=file)
+    if total > RATIO_FLOOR_BYTES and total > MAX_RATIO * max(packed, 1):
+        raise BundleTooLarge(f"the archive unpacks to {total // packed} times its size (more than {MAX_RATIO}); "
+                             "it looks like a zip bomb", file=file)
+
+
 def unpack(data: bytes, *, name: str, destination: Path) -> None:
     """Write the bundle's files under `destination` (which must exist and be empty)."""
     file = name
@@ -93,9 +129,7 @@ def unpack(data: bytes, *, name: str, destination: Path) -> None:
         entries = list(_tar_entries(data, file))
     else:
         raise BundleInvalid("a bundle archive is a .zip or a .tar.gz", file=file)
-    if len(entries) > MAX_ENTRIES or sum(entry.size for entry in entries) > MAX_UNPACKED_BYTES:
-        raise BundleInvalid(f"the archive holds more than {MAX_ENTRIES} entries or "
-                            f"{MAX_UNPACKED_BYTES // (1024 * 1024)} MiB unpacked", file=file)
+    _check_size(entries, len(data), file)
     paths = [_relative(entry.name, file) for entry in entries]
     root = _root([path for path, entry in zip(paths, entries, strict=True) if not entry.is_dir], file)
     written: set[PurePosixPath] = set()

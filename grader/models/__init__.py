@@ -1,5 +1,6 @@
 """SQLAlchemy models, one file per aggregate."""
 
+from grader.models.assignment_version import AssignmentVersion, BundleArchive, VersionStatus
 from grader.models.base import Base
 from grader.models.batch import RegradeBatch
 from grader.models.course import ApiToken, Course, CourseAssignment, TokenRole
@@ -9,8 +10,8 @@ from grader.models.passback import Passback, PassbackChannelName, PassbackReason
 from grader.models.submission import Submission
 
 __all__ = [
-    "FINISHED", "UNFINISHED", "ApiToken", "Base", "Course", "CourseAssignment", "GradingRun", "ItemResult",
+    "FINISHED", "UNFINISHED", "ApiToken", "AssignmentVersion", "Base", "BundleArchive", "Course", "CourseAssignment", "GradingRun", "ItemResult",
     "LtiLaunch", "LtiLoginState", "LtiPlatform", "LtiSubmissionLink", "LtiToolKey", "Passback",
     "PassbackChannelName", "PassbackReason", "PassbackStatus", "RegradeBatch", "RunStatus", "Submission",
-    "TokenRole",
+    "TokenRole", "VersionStatus",
 ]

@@ -29,12 +29,14 @@ class Course(Base):
 
 
 class CourseAssignment(Base):
-    """A bundled assignment that a course grades; ids in URLs are this name, scoped by the token's course."""
+    """An assignment a course grades; ids in URLs are this name, scoped by the token's course. `version_id` is the
+    published version it grades with; None: the shipped bundle of that name."""
 
     __tablename__ = "course_assignments"
 
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
     assignment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version_id: Mapped[str | None] = mapped_column(ForeignKey("assignment_versions.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="assignments")

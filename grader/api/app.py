@@ -40,8 +40,11 @@ def create_app(settings: Settings | None = None, *, dispatcher: Dispatcher | Non
     app.state.submission_policy = submission_policy(settings)
     app.state.lti_keys = PlatformKeys.from_settings(settings)
     install_error_handlers(app)
+    bundle_cap = (settings.bundle_max_kib * 1024 + MULTIPART_SLACK_BYTES,
+                  f"the bundle archive is over the {settings.bundle_max_kib} KiB limit")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_kib * 1024 + MULTIPART_SLACK_BYTES,
-                       detail=f"the upload is over the {settings.max_upload_kib} KiB limit")
+                       detail=f"the upload is over the {settings.max_upload_kib} KiB limit",
+                       paths={"/api/v1/assignments": bundle_cap})
     app.include_router(health.router)
     app.include_router(submissions.router, prefix="/api/v1")
     app.include_router(assignments.router, prefix="/api/v1")

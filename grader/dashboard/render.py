@@ -22,6 +22,7 @@ NOTICES = {
     "cancelled": "The batch was cancelled: its queued runs will not be graded.",
     "published": "The batch was published: its results are now current and changed scores are passed back.",
     "rolled-back": "The batch was rolled back: the results it replaced are current again.",
+    "current": "New submissions of this assignment are now graded with the version marked current.",
 }
 ALERTS = {
     "regrade-running": "A regrade of this assignment is still running; wait for it to end or cancel it first.",

@@ -93,7 +93,8 @@ def give_up_run(context: JobContext, run_id: str, reason: str) -> bool:
 def sweep(context: JobContext) -> SweepReport:
     """One pass of the sweeper; the re-sends leave after its commit."""
     with dispatching_scope(context.factory, context.dispatch) as session:
-        return sweep_stale_runs(session, lease_s=context.settings.run_lease_s)
+        return sweep_stale_runs(session, lease_s=context.settings.run_lease_s,
+                                check_lease_s=context.settings.check_lease_s)
 
 
 def passback(context: JobContext, run_id: str) -> PassbackDelivery:

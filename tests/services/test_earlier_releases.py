@@ -25,7 +25,7 @@ MAX_BYTES = 512 * 1024
 COURSE = "cs-midterm"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Verdict:
     """A check's outcome as settling reads it."""
 

@@ -1,4 +1,4 @@
-"""`grader assignments`: scaffold an assignment bundle from an instructor source."""
+"""`grader assignments`: scaffold an assignment bundle from an instructor source (and `check`, grader.cli_check)."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -8,7 +8,8 @@ import typer
 if TYPE_CHECKING:
     from grader.assignments.scaffold import Scaffold
 
-assignments_app = typer.Typer(help="Assignment bundles: scaffold one with `new`.", no_args_is_help=True)
+assignments_app = typer.Typer(help="Assignment bundles: scaffold one with `new`, check one with `check`.",
+                              no_args_is_help=True)
 
 
 @assignments_app.command("new")
@@ -50,4 +51,7 @@ def _print_scaffold(found: "Scaffold") -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from grader.cli_check import register as register_check
+
+    register_check(assignments_app)
     app.add_typer(assignments_app, name="assignments")

@@ -66,12 +66,18 @@ class JobCell:
 
 @dataclass(frozen=True)
 class JobTest:
-    """A locked graded cell, run by calling the test functions it defines."""
+    """A locked graded cell, run by calling the test functions it defines.
+
+    Graded, an assertion failure is retried under the next seed until one passes. A `sweep` (what `grader
+    assignments check` runs) calls them once under every seed, never retrying, and answers how many seeds passed
+    and the first few that failed; its `limits` should scale with the number of seeds.
+    """
 
     item_id: str
     source: str
     seeds: list[int]
     limits: UnitLimits | None = None
+    sweep: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ class SandboxJob:
             "module_name": self.module_name,
             "cells": [{"key": cell.key, "source": cell.source} for cell in self.cells],
             "tests": [{"item_id": test.item_id, "source": test.source, "seeds": list(test.seeds),
-                       "limits": _unit_wire(test.limits, self.limits)} for test in self.tests],
+                       "limits": _unit_wire(test.limits, self.limits), "sweep": test.sweep} for test in self.tests],
             "probes": [{"probe_id": probe.probe_id, "calls": probe.calls, "only_if_passed": probe.only_if_passed,
                         "limits": _unit_wire(probe.limits, self.limits)} for probe in self.probes],
             "limits": {**asdict(self.limits), "setup_cpu_s": self.limits.cpu_s},

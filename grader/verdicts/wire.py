@@ -140,11 +140,25 @@ class CallResult(WireModel):
     error: ErrorInfo | None = None
 
 
+class SweepFailure(WireModel):
+    """One seed under which a swept locked test failed, and how."""
+
+    seed: int
+    error: ErrorInfo
+    assertion: bool = False
+
+
 class UnitOutcome(WireModel):
-    status: Literal["passed", "failed", "error", "memory", "ok"]
+    """A unit's claimed result: a locked test's (`passed` after `attempts` seeds, or how it failed), a probe's
+    (`ok` with its `results`), or a sweep's (`swept`: `passed` of `runs` seeds, the first few `failures`)."""
+
+    status: Literal["passed", "failed", "error", "memory", "ok", "swept"]
     error: ErrorInfo | None = None
     attempts: int = 1
     results: list[CallResult] = Field(default_factory=list, max_length=64)
+    runs: int = Field(default=0, ge=0)
+    passed: int = Field(default=0, ge=0)
+    failures: list[SweepFailure] = Field(default_factory=list, max_length=16)
 
 
 class UnitStart(WireModel):

@@ -25,7 +25,12 @@ _getpid = os.getpid
 _send = protocol.send
 _compile = compile
 _exec = exec
+_isinstance = isinstance
+_len = len
+_np_seed = np.random.seed
+_seed = random.seed
 CHANNEL_FD = 3
+MAX_SWEEP_FAILURES = 5
 Names = dict[str, tuple[bool, Any]]
 
 
@@ -79,11 +84,14 @@ def _strip_module_calls(tree: ast.Module) -> ast.Module:
 
 
 def run_locked_test(test: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
-    """Run the test functions of one locked cell; an assertion failure is retried under the next fixed seed."""
+    """Run the test functions of one locked cell; an assertion failure is retried under the next fixed seed. A
+    sweep (`check`) instead runs them once under every seed and counts."""
     tree = _strip_module_calls(ast.parse(test["source"]))
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
     _exec(_compile_cell(test["source"], test["item_id"], tree), namespace)
     functions = [namespace[name] for name in names]
+    if test.get("sweep") and functions:
+        return sweep_locked_test(test, functions)
     failure: dict[str, Any] = {"status": "error", "error": {"type": "HarnessError",
                                                             "message": "no test function", "where": ""}}
     for attempt, seed in enumerate(test["seeds"], start=1):
@@ -101,6 +109,29 @@ def run_locked_test(test: dict[str, Any], namespace: dict[str, Any]) -> dict[str
             return {"status": "error", "error": probes.describe_exception(exc), "attempts": attempt}
         return {"status": "passed", "attempts": attempt}
     return failure
+
+
+def sweep_locked_test(test: dict[str, Any], functions: list[Any]) -> dict[str, Any]:
+    """Run the test functions once under each seed, never retrying: how many seeds pass, and the first few that
+    fail with their errors (bounded, so the frame stays small however many seeds fail)."""
+    passed = 0
+    failures: list[dict[str, Any]] = []
+    seeds = [int(seed) for seed in test["seeds"]]
+    for seed in seeds:
+        _np_seed(seed)
+        _seed(seed)
+        try:
+            for function in functions:
+                function()
+        except _MemoryError:
+            return {"status": "memory", "error": {"type": "MemoryError", "message": "out of memory", "where": ""}}
+        except _BaseException as exc:
+            if _len(failures) < MAX_SWEEP_FAILURES:
+                failures.append({"seed": seed, "error": probes.describe_exception(exc),
+                                 "assertion": _isinstance(exc, _AssertionError)})
+            continue
+        passed += 1
+    return {"status": "swept", "runs": _len(seeds), "passed": passed, "failures": failures}
 
 
 def run_probe(probe: dict[str, Any], namespace: dict[str, Any], tensor_cls: Any, names: Names) -> dict[str, Any]:

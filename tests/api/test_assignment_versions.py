@@ -226,8 +226,9 @@ def test_the_same_content_twice_is_one_version(world: ApiWorld, tmp_path: Path) 
     folder = bundle_copy(tmp_path, title="Linear, twice")
     first = upload(world, tar_gz(folder)).json()
     settle(world, first["id"], folder)
-    again = upload(world, zip_of(folder))
-    assert again.status_code == 202 and again.json()["id"] == first["id"]
+    again = upload(world, zip_of(folder), filename="again.zip")
+    assert again.status_code == 202, again.text
+    assert again.json()["id"] == first["id"]
     assert again.json()["status"] == "published", "already checked: not checked again"
     assert [m.run_id for m in world.dispatcher.messages] == [first["id"]]
     with session_scope(world.factory) as session:

@@ -52,6 +52,8 @@ def _print_scaffold(found: "Scaffold") -> None:
 
 def register(app: typer.Typer) -> None:
     from grader.cli_check import register as register_check
+    from grader.cli_versions import register as register_versions
 
     register_check(assignments_app)
+    register_versions(assignments_app)
     app.add_typer(assignments_app, name="assignments")

@@ -7,12 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.api.schemas import InstructorSubmissionView, RunView, instructor_view
-from grader.assignments.registry import find_assignment
+from grader.assignments.loaded import AssignmentBundle
 from grader.dashboard.charts import Sparkline, sparkline
 from grader.dashboard.code import CodeListing, code_listing
 from grader.dashboard.versions import versions_by_rubric
 from grader.models import AssignmentVersion, GradingRun, RunStatus, Submission
 from grader.notebooks.stored import cells_from_store
+from grader.services.bundles import bundle_for, current_bundle
 from grader.services.courses import submission_record
 from grader.services.tokens import Principal
 
@@ -59,13 +60,21 @@ def _siblings(session: Session, submission: Submission) -> list[SiblingSubmissio
             for sid, created, status, score in rows]
 
 
+def submission_bundle(session: Session, submission: Submission, shown: RunView | None) -> AssignmentBundle:
+    """The bundle the shown run was graded with (its cells frame the code), else what grades it now."""
+    if shown is not None or submission.course is None:
+        return bundle_for(session, course=submission.course, assignment=submission.assignment,
+                          rubric_version=shown.rubric_version if shown is not None else "")
+    return current_bundle(session, submission.course, submission.assignment)
+
+
 def submission_page(session: Session, *, principal: Principal, submission_id: str, max_bytes: int) -> SubmissionPage:
     record = submission_record(session, principal=principal, submission_id=submission_id)
     submission = record.submission
     view = instructor_view(submission, record.passbacks)
     by_id = {run.id: run for run in view.runs}
     shown = by_id.get(view.current_run_id or "") or (view.runs[-1] if view.runs else None)
-    bundle = find_assignment(submission.assignment)
+    bundle = submission_bundle(session, submission, shown)
     graded = [(run.id, run.score) for run in view.runs
               if run.status == RunStatus.GRADED and run.score is not None]
     return SubmissionPage(

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.assignments.loaded import AssignmentBundle
 from grader.assignments.registry import find_assignment
 from grader.errors import Rejected
 from grader.models import GradingRun, RunStatus, Submission
 from grader.notebooks.cells import StudentCell
 from grader.notebooks.reader import check_assignment, read_submission
 from grader.notebooks.stored import stored_cells
+from grader.services.bundles import current_bundle
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,18 @@ class Upload:
     course: str | None = None
 
 
-def validate_upload(upload: Upload, *, max_bytes: int) -> list[StudentCell]:
+def upload_bundle(session: Session, upload: Upload) -> AssignmentBundle:
+    """What grades the upload now: its course's current version, or (outside a course) the bundle of that name."""
+    if upload.course is None:
+        return find_assignment(upload.assignment)
+    return current_bundle(session, upload.course, upload.assignment)
+
+
+def validate_upload(upload: Upload, *, max_bytes: int, bundle: AssignmentBundle | None = None) -> list[StudentCell]:
     """Everything that can reject an upload, checked before anything is stored; the cells it read."""
     if not upload.student.strip():
         raise Rejected("the student id is empty", code="invalid")
-    bundle = find_assignment(upload.assignment)
+    bundle = bundle or find_assignment(upload.assignment)
     cells = read_submission(upload.content, upload.filename, max_bytes=max_bytes)
     check_assignment(cells, bundle.source_cells, bundle.name, bundle.required_names)
     return cells
@@ -48,8 +57,8 @@ def accept_submission(session: Session, upload: Upload, *, max_bytes: int) -> tu
             Submission.external_id == upload.external_id))
         if existing is not None:
             return existing, existing.runs[-1]
-    cells = validate_upload(upload, max_bytes=max_bytes)
-    bundle = find_assignment(upload.assignment)
+    bundle = upload_bundle(session, upload)
+    cells = validate_upload(upload, max_bytes=max_bytes, bundle=bundle)
     submission = Submission(
         assignment=bundle.name, student=upload.student.strip(),
         filename=upload.filename[:255] or bundle.submission_filename,

@@ -32,6 +32,8 @@ class Claim:
     filename: str
     content: bytes
     cells: list[StudentCell] | None = None
+    course: str | None = None
+    rubric_version: str = ""
 
 
 def _fresh(session: Session, run_id: str) -> GradingRun:
@@ -59,11 +61,11 @@ def claim_run(session: Session, run_id: str, *, worker: str, token: str, lease_s
         update(GradingRun).where(claimable, GradingRun.attempt < max_attempts)
         .values(status=RunStatus.RUNNING, attempt=GradingRun.attempt + 1, started_at=now, worker=worker[:255],
                 claim_token=token, lease_expires_at=now + timedelta(seconds=lease_s))
-        .returning(GradingRun.attempt, GradingRun.submission_id)
+        .returning(GradingRun.attempt, GradingRun.submission_id, GradingRun.rubric_version)
         .execution_options(synchronize_session=False)).first()
     if taken is not None:
         log_event(logger, "run_claimed", run_id=run_id, attempt=taken.attempt, worker=worker)
-        return _claim(session, run_id, taken.attempt, taken.submission_id)
+        return _claim(session, run_id, taken.attempt, taken.submission_id, taken.rubric_version)
     run = _fresh(session, run_id)
     exhausted = session.execute(
         update(GradingRun).where(claimable, GradingRun.attempt >= max_attempts)
@@ -75,13 +77,15 @@ def claim_run(session: Session, run_id: str, *, worker: str, token: str, lease_s
     return None
 
 
-def _claim(session: Session, run_id: str, attempt: int, submission_id: str) -> Claim:
+def _claim(session: Session, run_id: str, attempt: int, submission_id: str, rubric_version: str) -> Claim:
     """The claim's submission, read as plain columns: the worker needs its bytes, not a tracked object."""
     submission = session.execute(select(Submission.assignment, Submission.filename, Submission.content,
-                                        Submission.parsed_cells).where(Submission.id == submission_id)).one()
+                                        Submission.parsed_cells, Submission.course)
+                                 .where(Submission.id == submission_id)).one()
     return Claim(run_id=run_id, submission_id=submission_id, attempt=attempt, assignment=submission.assignment,
                  filename=submission.filename, content=submission.content,
-                 cells=cells_from_store(submission.parsed_cells))
+                 cells=cells_from_store(submission.parsed_cells), course=submission.course,
+                 rubric_version=rubric_version)
 
 
 def record_claimed(session: Session, claim: Claim, evaluation: Evaluation, *, rubric_version: str) -> GradingRun | None:

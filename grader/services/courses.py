@@ -25,6 +25,7 @@ from grader.models import (
 )
 from grader.passback.rule import passback_target
 from grader.services.accept import Upload
+from grader.services.bundles import current_bundle
 from grader.services.callback_guard import CallbackPolicy, check_callback_host
 from grader.services.outbox import new_passback, passbacks_of, supersede_pending
 from grader.services.queries import current_graded_run
@@ -153,7 +154,8 @@ def regrade_submission(session: Session, *, course: str, submission_id: str) -> 
     for run in submission.runs:
         if run.status in UNFINISHED:
             return run
-    bundle = find_assignment(submission.assignment)
+    bundle = (current_bundle(session, submission.course, submission.assignment) if submission.course is not None
+              else find_assignment(submission.assignment))
     run = GradingRun(submission=submission, rubric_version=bundle.rubric.version, status=RunStatus.QUEUED)
     session.add(run)
     session.flush()

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from grader.assignments.registry import find_assignment
 from grader.config import Settings
 from grader.db import session_scope
 from grader.errors import GraderError, NotFound
 from grader.models.base import new_id
 from grader.sandbox.runner import SandboxRunner, limits_from_settings
+from grader.services.bundles import bundle_for
 from grader.services.claim import claim_run, fail_run, log_graded, record_claimed
 from grader.services.outbox import has_pending_passback
 from grader.services.passback import PassbackDelivery, pass_back_current_result
@@ -46,9 +46,11 @@ def grade_queued_run(context: JobContext, run_id: str, *, worker: str, token: st
     if claim is None:
         return False
     try:
-        bundle = find_assignment(claim.assignment)
+        with session_scope(context.factory) as session:
+            bundle = bundle_for(session, course=claim.course, assignment=claim.assignment,
+                                rubric_version=claim.rubric_version)
     except NotFound as exc:
-        raise GraderError(f"this worker does not have the assignment {claim.assignment!r}") from exc
+        raise GraderError(f"this worker cannot find the assignment {claim.assignment!r}: {exc}") from exc
     evaluation = evaluate_settled(bundle, claim.content, claim.filename, context.runner(),
                                   limits_from_settings(settings), max_bytes=settings.max_upload_kib * 1024,
                                   cells=claim.cells)

@@ -23,6 +23,7 @@ from grader.services.batch_states import (
     allowed_actions,
     batch_state,
 )
+from grader.services.bundles import current_bundle
 from grader.services.courses import require_assignment
 from grader.services.grade import make_current
 from grader.services.outbox import record_passback, supersede_pending
@@ -142,9 +143,11 @@ def _filters(request: RegradeRequest) -> dict[str, Any]:
 
 def start_batch(session: Session, request: RegradeRequest) -> RegradeBatch:
     """Create the batch and one queued run per selected submission; all are sent in one dispatch after commit."""
-    bundle = find_assignment(request.assignment)
     if request.course is not None:
         require_assignment(session, request.course, request.assignment)
+        bundle = current_bundle(session, request.course, request.assignment)
+    else:
+        bundle = find_assignment(request.assignment)
     _refuse_overlap(session, request)
     now = utcnow()
     batch = RegradeBatch(assignment=bundle.name, course=request.course, rubric_version=bundle.rubric.version,

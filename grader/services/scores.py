@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from grader.assignments.registry import find_assignment
 from grader.models import GradingRun, ItemResult, Submission
+from grader.services.bundles import current_bundle
 from grader.services.courses import course_assignments, require_assignment
 from grader.services.queries import newest_runs
 
@@ -121,7 +121,7 @@ def _counts(session: Session, course: str, assignment: str) -> tuple[StatusCount
 
 
 def _summary(session: Session, course: str, name: str) -> AssignmentSummary:
-    bundle = find_assignment(name)
+    bundle = current_bundle(session, course, name)
     counts, submissions, students = _counts(session, course, name)
     return AssignmentSummary(id=name, title=bundle.title, course=course, max_score=bundle.rubric.max_score,
                              rubric_version=bundle.rubric.version, submissions=submissions, students=students,
@@ -135,7 +135,7 @@ def list_assignments(session: Session, *, course: str) -> list[AssignmentSummary
 def assignment_detail(session: Session, *, course: str, assignment: str) -> AssignmentDetail:
     require_assignment(session, course, assignment)
     rubric = [RubricItemView(id=item.id, name=item.name, kind=item.kind, points=item.points,
-                             visibility=item.visibility) for item in find_assignment(assignment).rubric.items]
+                             visibility=item.visibility) for item in current_bundle(session, course, assignment).rubric.items]
     return AssignmentDetail(**_summary(session, course, assignment).model_dump(), rubric=rubric)
 
 
@@ -146,7 +146,7 @@ def _graded_join() -> ColumnElement[bool]:
 def student_scores(session: Session, *, course: str, assignment: str) -> list[ScoreRow]:
     """One row per student who submitted, ordered by student id; blobs are never loaded."""
     require_assignment(session, course, assignment)
-    rubric_max = find_assignment(assignment).rubric.max_score
+    rubric_max = current_bundle(session, course, assignment).rubric.max_score
     rows = session.execute(
         select(Submission.id, Submission.student, Submission.created_at, GradingRun.score, GradingRun.max_score,
                GradingRun.integrity_flags)
@@ -231,7 +231,7 @@ def _latest_graded_runs(course: str, assignment: str) -> object:
 
 def assignment_stats(session: Session, *, course: str, assignment: str) -> AssignmentStats:
     require_assignment(session, course, assignment)
-    rubric = find_assignment(assignment).rubric
+    rubric = current_bundle(session, course, assignment).rubric
     latest = _latest_graded_runs(course, assignment)
     population = session.execute(select(latest.c.score, latest.c.max_score)).all()  # type: ignore[attr-defined]
     scores = [float(score or 0) for score, _ in population]

@@ -104,7 +104,8 @@ def test_every_reader_of_the_gradebook_agrees_through_a_regrade_that_changes_the
     rubric = dataclasses.replace(layers.rubric, items=(
         dataclasses.replace(layers.rubric.items[0], points=layers.rubric.items[0].points + EXTRA),
         *layers.rubric.items[1:]))
-    monkeypatch.setattr(scores, "find_assignment", lambda name: dataclasses.replace(layers, rubric=rubric))
+    monkeypatch.setattr(scores, "current_bundle",
+                        lambda session, course, name: dataclasses.replace(layers, rubric=rubric))
     room.evaluations = {sha: worth_more(evaluation) for sha, evaluation in evaluations.items()}
     batch_id = room.start(preview=True)
     room.grade_batch(batch_id)

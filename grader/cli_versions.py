@@ -1,0 +1,162 @@
+"""`grader assignments publish | list | show | versions | use`: a course's stored assignment versions.
+
+Every string that came from a bundle or a database row is printed as literal Rich Text, never as markup.
+"""
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from grader.models import AssignmentVersion
+
+SHIPPED = "shipped"
+CourseOption = Annotated[str, typer.Option("--course", help="The course id")]
+
+
+def _factory() -> "sessionmaker[Session]":
+    from grader.cli_api import _factory as factory
+    from grader.config import get_settings
+
+    return factory(get_settings())
+
+
+def version_document(version: "AssignmentVersion") -> dict[str, Any]:
+    return {"id": version.id, "course": version.course_id, "assignment": version.assignment,
+            "status": str(version.status), "forced": version.forced, "content_hash": version.content_hash,
+            "rubric_version": version.rubric_version, "title": version.title, "published_by": version.published_by,
+            "created_at": version.created_at.isoformat(),
+            "published_at": version.published_at.isoformat() if version.published_at else None}
+
+
+def publish(
+    folder: Annotated[Path, typer.Argument(help="The bundle: a folder holding assignment.yaml, or a .zip/.tar.gz")],
+    course: CourseOption,
+    force: Annotated[bool, typer.Option(help="Publish even if the check fails (recorded on the version)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
+    published_by: Annotated[str, typer.Option(help="Who publishes (default: $USER)")] = "",
+) -> None:
+    """Check the bundle in the sandbox, store it as an immutable version and make it the course's current one."""
+    import getpass
+
+    from grader.config import get_settings
+    from grader.runtime_context import runner_for
+    from grader.sandbox.runner import limits_from_settings
+    from grader.services.assignment_versions import publish_now
+
+    settings = get_settings()
+    version, report = publish_now(_factory(), runner=runner_for(settings), course=course, source=folder,
+                                  published_by=published_by or getpass.getuser(), force=force,
+                                  limits=limits_from_settings(settings))
+    if as_json:
+        typer.echo(json.dumps({**version_document(version), "check": report.to_json()}))
+        return
+    _print_published(version, report)
+
+
+def _print_published(version: "AssignmentVersion", report: Any) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from grader.cli_output import literal
+
+    console = Console()
+    verdict = "passed" if report.passed else "FAILED (published with --force)"
+    console.print(Text.assemble(literal("check: ", "bold"), literal(verdict)))
+    console.print(literal(f"published {version.assignment} version {version.id} to {version.course_id} "
+                          f"(content {version.content_hash[:12]}, rubric {version.rubric_version}); it is current"))
+
+
+def list_command(course: CourseOption) -> None:
+    """The course's assignments and the version each grades with now."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from grader.cli_output import literal
+    from grader.db import session_scope
+    from grader.services.assignment_versions import list_assignments
+
+    table = Table("assignment", "title", "current", "rubric", "points", "published versions")
+    with session_scope(_factory()) as session:
+        for row in list_assignments(session, course=course):
+            table.add_row(*(literal(cell) for cell in (
+                row.assignment, row.title, row.version.id if row.version else SHIPPED, row.rubric_version,
+                f"{row.max_score:g}", str(row.published_versions))))
+    Console().print(table)
+
+
+def show(assignment: Annotated[str, typer.Argument(help="The assignment id")], course: CourseOption) -> None:
+    """What the course grades an assignment with now: its version and rubric."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from grader.cli_output import literal
+    from grader.db import session_scope
+    from grader.services.assignment_versions import current_version_id
+    from grader.services.bundles import current_bundle
+
+    with session_scope(_factory()) as session:
+        version_id = current_version_id(session, course=course, assignment=assignment)
+        bundle = current_bundle(session, course, assignment)
+    console = Console()
+    console.print(literal(f"{bundle.name}: {bundle.title}", "bold"))
+    console.print(literal(f"current: {version_id or SHIPPED}; rubric {bundle.rubric.version}; "
+                          f"{bundle.rubric.max_score:g} points; submission file {bundle.submission_filename}"))
+    table = Table("item", "kind", "points", "name")
+    for item in bundle.rubric.items:
+        table.add_row(literal(item.id), literal(item.kind), literal(f"{item.points:g}"), literal(item.name))
+    console.print(table)
+
+
+def versions_command(assignment: Annotated[str, typer.Argument(help="The assignment id")],
+                     course: CourseOption) -> None:
+    """Every version of the assignment uploaded to the course, newest first; * marks the current one."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from grader.cli_output import literal
+    from grader.db import session_scope
+    from grader.services.assignment_versions import current_version_id, versions
+
+    table = Table("", "version", "status", "forced", "check", "published by", "created", "content", "rubric")
+    with session_scope(_factory()) as session:
+        current = current_version_id(session, course=course, assignment=assignment)
+        for version in versions(session, course=course, assignment=assignment):
+            report = version.check_report or {}
+            check = "" if not report else "passed" if report.get("passed") else "failed"
+            table.add_row(*(literal(cell) for cell in (
+                "*" if version.id == current else "", version.id, str(version.status), "yes" if version.forced else "",
+                check, version.published_by, version.created_at.strftime("%Y-%m-%d %H:%M"),
+                version.content_hash[:12], version.rubric_version)))
+    console = Console()
+    console.print(table)
+    if current is None:
+        console.print(literal(f"current: {SHIPPED} (the bundle shipped with the grader)"))
+
+
+def use(assignment: Annotated[str, typer.Argument(help="The assignment id")],
+        version: Annotated[str, typer.Argument(help=f"A published version id, or `{SHIPPED}`")],
+        course: CourseOption) -> None:
+    """Make one of the assignment's published versions (or the shipped bundle) what the course grades with."""
+    from grader.cli_output import literal
+    from grader.db import session_scope
+    from grader.services.assignment_versions import set_current
+
+    with session_scope(_factory()) as session:
+        set_current(session, course=course, assignment=assignment,
+                    version_id=None if version == SHIPPED else version)
+    from rich.console import Console
+
+    Console().print(literal(f"{course} grades {assignment} with {version} from now on"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("publish")(publish)
+    app.command("list")(list_command)
+    app.command("show")(show)
+    app.command("versions")(versions_command)
+    app.command("use")(use)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 RUNS_HELP = ("Seeds each locked test is swept under on the solution, no retry [default: 3000: seeds 0-1499, the "
              "same every check, then 1500 fresh ones]. A locked test failing 1 run in 500 is missed by the "
              "fresh seeds alone with probability 5.0% (0.25% by all 3000); layers' "
-             "test-layer-activation-comprehensive (about 1 in 690) fails under 4 of the fixed seeds, so every "
+             "test-layer-activation-comprehensive (about 1 in 630) fails under 4 of the fixed seeds, so every "
              "check names it")
 
 
@@ -67,14 +67,14 @@ def _locked_cell(item: "CheckItem") -> str:
     return _rate(sweep.passed, sweep.runs)
 
 
-def print_check(report: "CheckReport") -> None:
+def print_check(report: "CheckReport", console: "Console | None" = None) -> None:
     """The check table, then its verdict and what to fix; every bundle-written string is literal text."""
     from rich.console import Console
     from rich.table import Table
 
     from grader.cli_output import literal
 
-    console = Console()
+    console = console or Console()
     table = Table(title=literal(f"check {report.assignment}: {report.title}"))
     for column, justify in (("item", "left"), ("kind", "left"), ("points", "right"), ("solution", "right"),
                             ("locked test, per seed", "right"), ("release", "left")):

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from grader.api.schemas import API_PREFIX
-from grader.assignments.check import CheckItem, CheckReport
+from grader.assignments.check_report import CheckItem, CheckReport
 from grader.models import AssignmentVersion
 from grader.services.assignment_versions import AssignmentCurrent
 from grader.services.scores import AssignmentDetail, AssignmentSummary
@@ -25,8 +25,9 @@ class VersionLinks(BaseModel):
 
 
 class CheckItemView(BaseModel):
-    """One rubric item as the check saw it: the solution's pass rate, the locked test's rate over fresh seeds, a
-    failing seed when it is flaky, and whether the student release passes (then it tests nothing)."""
+    """One rubric item as the check saw it: the solution's pass rate over the full gradings, the locked test's
+    rate over many seeds (a failing seed when it is flaky), and whether the student release passes it (then it
+    tests nothing)."""
 
     id: str
     name: str
@@ -35,34 +36,40 @@ class CheckItemView(BaseModel):
     solution_passes: int
     solution_runs: int
     solution_rate: float
+    solution_message: str
     locked_passes: int
-    locked_runs: int = Field(description="0 for hidden items")
+    locked_runs: int = Field(description="seeds the locked test ran under on the solution; 0 for hidden items")
     locked_rate: float | None
-    flaky: bool
     failing_seed: int | None
-    failing_message: str | None
+    failing_message: str
+    sweep_error: str = Field(description="why the locked test has no count (the sweep ran out of time, say)")
+    flaky: bool
     release_passes: bool
 
     @classmethod
     def build(cls, item: CheckItem) -> "CheckItemView":
+        sweep = item.sweep
         return cls(id=item.id, name=item.name, kind=item.kind, points=item.points,
                    solution_passes=item.solution_passes, solution_runs=item.solution_runs,
-                   solution_rate=item.solution_rate, locked_passes=item.locked_passes,
-                   locked_runs=item.locked_runs, locked_rate=item.locked_rate if item.locked_runs else None,
-                   flaky=item.flaky, failing_seed=item.failing_seed, failing_message=item.failing_message,
-                   release_passes=item.release_passes)
+                   solution_rate=item.solution_rate, solution_message=item.solution_message,
+                   locked_passes=sweep.passed if sweep else 0, locked_runs=sweep.runs if sweep else 0,
+                   locked_rate=sweep.rate if sweep else None,
+                   failing_seed=sweep.failing_seed if sweep else None,
+                   failing_message=sweep.failing_message if sweep else "", sweep_error=sweep.error if sweep else "",
+                   flaky=item.flaky, release_passes=item.release_passes)
 
 
 class CheckTable(BaseModel):
     """The stored check report: `passed` is true when the solution earned full marks in every graded run."""
 
     passed: bool
-    runs: int = Field(description="fresh seeds each locked test ran under on the solution")
+    runs: int = Field(description="seeds each locked test ran under on the solution")
     full_runs: int = Field(description="full gradings of the solution")
+    seed: int = Field(description="the check's seed: the same seed repeats the same check")
     cost_s: float
-    seed: int | None
-    solution_score: float | None
-    max_score: float | None
+    max_score: float
+    solution_scores: list[float]
+    release_score: float
     flaky: list[str] = Field(description="locked items that failed on the solution under some seeds")
     tests_nothing: list[str] = Field(description="items the student release already passes")
     items: list[CheckItemView]
@@ -72,10 +79,10 @@ class CheckTable(BaseModel):
         if not stored:
             return None
         report = CheckReport.model_validate(stored)
-        return cls(passed=report.passed, runs=report.runs, full_runs=report.full_runs, cost_s=report.cost_s,
-                   seed=report.seed, solution_score=report.solution_score, max_score=report.max_score,
-                   flaky=list(report.flaky), tests_nothing=list(report.tests_nothing),
-                   items=[CheckItemView.build(item) for item in report.items])
+        return cls(passed=report.passed, runs=report.runs, full_runs=report.full_runs, seed=report.seed,
+                   cost_s=report.cost_s, max_score=report.max_score, solution_scores=list(report.solution_scores),
+                   release_score=report.release_score, flaky=list(report.flaky),
+                   tests_nothing=list(report.tests_nothing), items=[CheckItemView.build(i) for i in report.items])
 
 
 class VersionView(BaseModel):

@@ -74,7 +74,7 @@ def _insert(session: Session, *, course: str, prepared: PreparedVersion, publish
         if session.get(BundleArchive, prepared.content_hash) is None:
             session.add(BundleArchive(content_hash=prepared.content_hash, data=prepared.data,
                                       size=len(prepared.data)))
-            session.flush()  # before the version that references it: no relationship() orders them
+            session.flush()
         version = AssignmentVersion(course_id=course, assignment=bundle.name, content_hash=prepared.content_hash,
                                     rubric_version=bundle.rubric.version, title=bundle.title[:255],
                                     status=VersionStatus.CHECKING, forced=force, published_by=published_by[:255])

@@ -7,6 +7,7 @@ checks it and settles it (grader.services.assignment_versions.check_stored_versi
 
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.db import session_scope
@@ -14,7 +15,7 @@ from grader.errors import BundleTooLarge
 from grader.logs import log_event
 from grader.models import AssignmentVersion, VersionStatus
 from grader.sandbox.runner import limits_from_settings
-from grader.services.assignment_versions import check_stored_version, reject_version, store_upload
+from grader.services.assignment_versions import check_stored_version, store_upload
 from grader.services.jobs import JobContext
 from grader.services.queueing import queue_check
 
@@ -32,10 +33,21 @@ def check_queued_version(context: JobContext, version_id: str) -> bool:
     return True
 
 
+def reject_unchecked(session: Session, *, version_id: str) -> AssignmentVersion | None:
+    """End a `checking` version `rejected` with no report (its check could not run); any other is left alone."""
+    version = session.scalar(select(AssignmentVersion).where(AssignmentVersion.id == version_id).with_for_update())
+    if version is None or version.status != VersionStatus.CHECKING:
+        return None
+    version.status = VersionStatus.REJECTED
+    session.flush()
+    return version
+
+
 def give_up_check(context: JobContext, version_id: str, reason: str) -> bool:
-    """After the last retry, or on a bug: the version ends `rejected` with the cause, never stuck `checking`."""
+    """After the last retry, or on a bug: the version ends `rejected` (the cause is logged), never stuck
+    `checking`, so the sweeper does not re-send a check that cannot run."""
     with session_scope(context.factory) as session:
-        rejected = reject_version(session, version_id=version_id, reason=reason)
+        rejected = reject_unchecked(session, version_id=version_id)
     if rejected is None:
         return False
     log_event(logger, "check_gave_up", level=logging.WARNING, version_id=version_id, reason=reason)

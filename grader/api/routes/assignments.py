@@ -51,8 +51,7 @@ def _currents(session: SessionDep, course: str) -> dict[str, CurrentVersion]:
 
 
 def _current_id(session: SessionDep, course: str, assignment: str) -> str | None:
-    current = _currents(session, course).get(assignment)
-    return current.version_id if current else None
+    return assignment_versions.current_version_id(session, course=course, assignment=assignment)
 
 
 @router.get("", response_model=list[AssignmentListing], summary="The assignments of the token's course",

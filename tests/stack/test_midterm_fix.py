@@ -102,6 +102,9 @@ def publish(course: Course, folder: Path) -> dict[str, object]:
     assert found["status"] == "published" and found["current"] is True and found["forced"] is False, found
     check = found["check"]
     assert isinstance(check, dict) and check["passed"] is True, check
+    assert check["runs"] >= 1500 and not check["flaky"] and not check["tests_nothing"], check
+    print(f"midterm-figures: check of {folder.name} on the worker: {check['runs']} seeds per locked test, "
+          f"{check['full_runs']} graded runs, {check['cost_s']:.1f} s")
     return found
 
 
@@ -168,7 +171,7 @@ def test_the_mid_term_fix_reaches_the_lms_with_only_the_changed_scores(course: C
     assert {graded[sid].status for sid in ids.values()} == {"graded"}
     assert {graded[sid].rubric_version for sid in ids.values()} == {v1["rubric_version"]}
     before = {name: items(course, graded[sid].id) for name, sid in ids.items()}
-    assert before["full"][FIXED_ITEM][0] == "passed" and before["row-by-row"][FIXED_ITEM][0] == "failed", \
+    assert before["full"][FIXED_ITEM][0] == "passed" and before["row-by-row"][FIXED_ITEM][0] != "passed", \
         "v1's empty-batch check fails the row-by-row student"
     assert all(flag_free(graded[sid].integrity_flags) for sid in ids.values())
     sent_v1 = {c.path: c.body["score"] for c in course.lms.received if c.answered == 200}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from grader.probe_api import CallResult, CheckFailed, Step, StepRaised, Value, as_array, returned_kind
 
 

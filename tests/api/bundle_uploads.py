@@ -89,8 +89,8 @@ def report_for(bundle: AssignmentBundle, *, passed: bool = True, flaky: str | No
             sweep = Sweep(runs=runs, passed=runs - failures, failing_seed=FLAKY_SEED if failures else None,
                           failing_message="AssertionError: tanh saturates" if failures else "")
         items.append(CheckItem(id=item.id, name=item.name, kind=item.kind, points=item.points,
-                               solution_passes=solution_passes, solution_runs=3, release_passes=item.id == tests_nothing,
-                               sweep=sweep))
+                               solution_passes=solution_passes, solution_runs=3,
+                               release_passes=item.id == tests_nothing, sweep=sweep))
     top = bundle.rubric.max_score
     scores = [top, top, top] if passed else [top, top - bundle.rubric.items[0].points, top]
     return CheckReport(assignment=bundle.name, title=bundle.title, rubric_version=bundle.rubric.version, runs=runs,

@@ -8,8 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from grader.config import Settings
 from grader.db import session_scope
 from grader.models import AssignmentVersion, VersionStatus

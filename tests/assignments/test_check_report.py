@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from grader.assignments.check import FIXED_SEEDS, sweep_seeds
 from grader.assignments.check_report import CheckItem, CheckReport, Sweep
 from grader.cli_check import print_check
 from grader.cli_output import printable
+from grader.services.check import FIXED_SEEDS, sweep_seeds
 from tests.cli.test_output import HOSTILE, TERMINAL_CONTROL
 
 

@@ -139,7 +139,9 @@ def versions_command(assignment: Annotated[str, typer.Argument(help="The assignm
     from grader.db import session_scope
     from grader.services.assignment_versions import current_version_id, versions
 
-    table = Table("", "version", "status", "forced", "check", "published by", "created", "content", "rubric")
+    table = Table("")
+    for column in ("version", "status", "forced", "check", "published by", "created", "content", "rubric"):
+        table.add_column(column, overflow="fold")  # ids are copied from here into `use`: never cut short
     with session_scope(_factory()) as session:
         rows = versions(session, course=course, assignment=assignment)
         current = current_version_id(session, course=course, assignment=assignment)
@@ -165,11 +167,19 @@ def use(assignment: Annotated[str, typer.Argument(help="The assignment id")],
     from grader.services.assignment_versions import set_current
 
     with session_scope(_factory()) as session:
-        set_current(session, course=course, assignment=assignment,
-                    version_id=None if version == SHIPPED else version)
+        chosen = None if version == SHIPPED else _by_prefix(session, course, assignment, version)
+        set_current(session, course=course, assignment=assignment, version_id=chosen)
     from rich.console import Console
 
     Console().print(literal(f"{course} grades {assignment} with {version} from now on"))
+
+
+def _by_prefix(session: "Session", course: str, assignment: str, given: str) -> str:
+    """A version id, or the start of exactly one of the assignment's version ids (as the tables show them)."""
+    from grader.services.assignment_versions import versions
+
+    matches = [row.id for row in versions(session, course=course, assignment=assignment) if row.id.startswith(given)]
+    return matches[0] if len(matches) == 1 and len(given) >= 6 else given
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 moved between published versions and back to the shipped bundle. On SQLite and Postgres."""
 
 import io
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -123,6 +124,16 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def _tar_bomb() -> bytes:
+    """A .tar.gz whose one file of zeros unpacks past the 64 MiB cap (from a few dozen KiB)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
+        info = tarfile.TarInfo("assignment.yaml")
+        info.size = 68 * 1024 * 1024
+        archive.addfile(info, io.BytesIO(bytes(info.size)))
+    return buffer.getvalue()
+
+
 def _bad_uploads(tmp_path: Path) -> dict[str, tuple[bytes, type[Exception], str]]:
     folder = scaling(tmp_path / "good")
     files = {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
@@ -132,15 +143,17 @@ def _bad_uploads(tmp_path: Path) -> dict[str, tuple[bytes, type[Exception], str]
         "outside root": (_zip({**files, "../evil.py": b"x"}), BundleInvalid, "outside the bundle's root"),
         "zip bomb": (_zip({**files, "padding.txt": b"\0" * (8 * 1024 * 1024)}), BundleTooLarge, "zip bomb"),
         "not an archive": (b"hello", BundleInvalid, "not a readable zip"),
+        "tar bomb": (_tar_bomb(), BundleTooLarge, "unpacks to more than 64 MiB"),
     }
 
 
-@pytest.mark.parametrize("case", ["not loading", "outside root", "zip bomb", "not an archive"])
+@pytest.mark.parametrize("case", ["not loading", "outside root", "zip bomb", "not an archive", "tar bomb"])
 def test_a_bad_upload_is_refused_whole(session_factory: sessionmaker[Session], tmp_path: Path, case: str) -> None:
     make_course(session_factory)
     data, error, message = _bad_uploads(tmp_path)[case]
+    name = "up.tar.gz" if case == "tar bomb" else "up.zip"
     with session_scope(session_factory) as session, pytest.raises(error, match=message):
-        store_upload(session, course="c1", bundle_bytes=data, archive_name="up.zip", published_by="p", force=True)
+        store_upload(session, course="c1", bundle_bytes=data, archive_name=name, published_by="p", force=True)
     assert counts(session_factory) == (0, 0)
 
 

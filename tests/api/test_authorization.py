@@ -6,13 +6,13 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from grader.assignments.loader import load_bundle
 from grader.db import session_scope
 from grader.models import TokenRole
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
-from grader.services.tokens import create_token, revoke_token
-from grader.assignments.loader import load_bundle
 from grader.services.assignment_versions import settle_check, store_upload
+from grader.services.tokens import create_token, revoke_token
 from tests.api.bundle_uploads import bundle_copy, report_for, tar_gz
 from tests.api.conftest import ApiWorld, build_world, grade_now, submit
 from tests.conftest import EXAMPLE_SOLUTION

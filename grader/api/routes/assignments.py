@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from grader.api.deps import Instructor, SessionDep, SettingsDep
 from grader.api.errors import error_responses
@@ -45,12 +46,12 @@ class ScoreTable(BaseModel):
     students: list[ScoreRow]
 
 
-def _currents(session: SessionDep, course: str) -> dict[str, CurrentVersion]:
+def _currents(session: Session, course: str) -> dict[str, CurrentVersion]:
     return {line.assignment: current_of(line)
             for line in assignment_versions.list_assignments(session, course=course)}
 
 
-def _current_id(session: SessionDep, course: str, assignment: str) -> str | None:
+def _current_id(session: Session, course: str, assignment: str) -> str | None:
     return assignment_versions.current_version_id(session, course=course, assignment=assignment)
 
 

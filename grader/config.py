@@ -61,6 +61,8 @@ class Settings(BaseSettings):
                                    "content hash; the least recently used is dropped first")
     run_lease_s: int = Field(default=300, description="a queued or running run untouched this long is sent again; "
                              "well above two full runs (wall cap + grace, and the one timeout re-run)")
+    check_lease_s: int = Field(default=900, description="an uploaded version still `checking` this long after its "
+                               "check was sent is sent again (a check grades the solution ~1,500 times)")
     run_max_attempts: int = Field(default=6, description="claims of one run before it ends `error`")
     sweep_interval_s: float = Field(default=30.0, description="how often Celery beat asks for the stale-run sweep")
     task_max_retries: int = Field(default=8, description="Celery retries of one task on transient infra errors")

@@ -17,7 +17,10 @@ QUEUES = (GRADING_QUEUE, PASSBACK_QUEUE, MAINTENANCE_QUEUE)
 GRADE_TASK = "grader.grade_run"
 PASSBACK_TASK = "grader.deliver_passback"
 SWEEP_TASK = "grader.sweep"
-TASK_QUEUES = {GRADE_TASK: GRADING_QUEUE, PASSBACK_TASK: PASSBACK_QUEUE, SWEEP_TASK: MAINTENANCE_QUEUE}
+CHECK_TASK = "grader.assignments.check_version"
+# A check runs the sandbox, so it goes where grading workers (privileged, with bwrap) listen.
+TASK_QUEUES = {GRADE_TASK: GRADING_QUEUE, PASSBACK_TASK: PASSBACK_QUEUE, SWEEP_TASK: MAINTENANCE_QUEUE,
+               CHECK_TASK: GRADING_QUEUE}
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The sender the domain's unit of work calls after commit: a message per run id, by stable task name."""
+"""The sender the domain's unit of work calls after commit: a message per row id, by stable task name."""
 
 import logging
 from collections.abc import Sequence
@@ -8,10 +8,10 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from grader.logs import log_event
 from grader.services.queueing import Dispatch, Dispatcher
-from workers.app import GRADE_TASK, PASSBACK_TASK, TASK_QUEUES
+from workers.app import CHECK_TASK, GRADE_TASK, PASSBACK_TASK, TASK_QUEUES
 
 logger = logging.getLogger(__name__)
-TASK_FOR_KIND = {"grade": GRADE_TASK, "passback": PASSBACK_TASK}
+TASK_FOR_KIND = {"grade": GRADE_TASK, "passback": PASSBACK_TASK, "check": CHECK_TASK}
 
 
 def celery_dispatcher(app: Celery) -> Dispatcher:

@@ -21,6 +21,12 @@ Every `/api/v1` call carries `Authorization: Bearer <token>`. A token belongs to
 `lms` submits and reads its course's submissions (student view), `instructor` reads everything of its course,
 regrades and resends passbacks. Assignment ids in URLs (`layers`) are scoped by the token's course.
 
+`POST /api/v1/assignments` takes an assignment bundle archive (instructor): it is stored as a version in
+`checking` and answered 202 with the URL to poll; a worker runs `check` on it in the sandbox and publishes it
+(it becomes the course's current version), or rejects it with the check table (`force` publishes it anyway,
+and says so on the version). `PUT /api/v1/assignments/{id}/current` moves the course to any published version,
+or back to the shipped bundle.
+
 `POST /api/v1/submissions` is idempotent on `external_id`. When a run is graded and the submission has a
 `callback_url`, the grader POSTs the score there, signed: `X-Grader-Signature: sha256=HMAC_SHA256(secret,
 X-Grader-Timestamp + "." + raw body)`; retried with exponential backoff on no answer or 5xx.
@@ -40,8 +46,11 @@ def create_app(settings: Settings | None = None, *, dispatcher: Dispatcher | Non
     app.state.submission_policy = submission_policy(settings)
     app.state.lti_keys = PlatformKeys.from_settings(settings)
     install_error_handlers(app)
+    bundle_cap = (settings.bundle_max_kib * 1024 + MULTIPART_SLACK_BYTES,
+                  f"the bundle archive is over the {settings.bundle_max_kib} KiB limit")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_kib * 1024 + MULTIPART_SLACK_BYTES,
-                       detail=f"the upload is over the {settings.max_upload_kib} KiB limit")
+                       detail=f"the upload is over the {settings.max_upload_kib} KiB limit",
+                       paths={"/api/v1/assignments": bundle_cap})
     app.include_router(health.router)
     app.include_router(submissions.router, prefix="/api/v1")
     app.include_router(assignments.router, prefix="/api/v1")

@@ -3,6 +3,7 @@ early answer (413, 401, 429) in a way the client receives."""
 
 import asyncio
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
@@ -51,16 +52,23 @@ class BodySizeLimit:
     """Refuse a declared Content-Length over the cap before reading it; count a chunked body and stop it at the
     cap. Whatever the answer, the rest of an unread body is discarded (within a bound) before it goes out."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, detail: str) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, detail: str,
+                 paths: Mapping[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.detail = detail
+        self.paths = dict(paths or {})
+
+    def cap(self, path: str) -> tuple[int, str]:
+        """The cap and its sentence for one path: a few uploads (bundle archives) have their own."""
+        return self.paths.get(path.rstrip("/"), (self.max_bytes, self.detail))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        max_bytes, detail = self.cap(scope.get("path", ""))
         body = _BodyRead(waits_for_continue=headers.get(b"expect", b"").lower() == b"100-continue")
 
         async def counting_receive() -> Message:
@@ -70,8 +78,8 @@ class BodySizeLimit:
                 return message
             body.read += len(message.get("body", b""))
             body.ended = not message.get("more_body", False)
-            if body.read > self.max_bytes:
-                raise HTTPException(413, self.detail)
+            if body.read > max_bytes:
+                raise HTTPException(413, detail)
             return message
 
         async def send_after_the_body(message: Message) -> None:
@@ -81,13 +89,13 @@ class BodySizeLimit:
             await send(message)
 
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send_after_the_body)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(send_after_the_body, detail)
             return
         await self.app(scope, counting_receive, send_after_the_body)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"error": "too_large", "detail": self.detail, "fields": []}).encode()
+    async def _refuse(self, send: Send, detail: str) -> None:
+        body = json.dumps({"error": "too_large", "detail": detail, "fields": []}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})

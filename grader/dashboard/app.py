@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from grader.dashboard import actions, auth, pages
+from grader.dashboard import actions, auth, pages, versions
 from grader.dashboard.deps import LoginRequired
 from grader.dashboard.render import render
 from grader.dashboard.session import COOKIE_PATH, SESSION_COOKIE
@@ -96,7 +96,7 @@ async def _to_login(request: Request, exc: Exception) -> Response:
 
 def install_dashboard(app: FastAPI) -> None:
     """Called by create_app after the API's error handlers, which it wraps for dashboard paths only."""
-    for module in (auth, pages, actions):
+    for module in (auth, pages, actions, versions):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="dashboard-static")
     for kind in (GraderError, RequestValidationError, HTTPException, Exception):

@@ -7,10 +7,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from grader.dashboard.flags import flag_label, tampers
+
 TEMPLATES = Path(__file__).parent / "templates"
 ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                           trim_blocks=True, lstrip_blocks=True)
 ENVIRONMENT.filters["g"] = lambda value: "" if value is None else f"{value:g}"
+ENVIRONMENT.filters["flag_label"] = flag_label
+ENVIRONMENT.filters["tampers"] = tampers
 # Flash messages travel as codes in the redirect's query string, so no text from a request is ever echoed back.
 NOTICES = {
     "retried": "The run was queued again; its result appears here when a worker has graded it.",
@@ -18,6 +22,7 @@ NOTICES = {
     "cancelled": "The batch was cancelled: its queued runs will not be graded.",
     "published": "The batch was published: its results are now current and changed scores are passed back.",
     "rolled-back": "The batch was rolled back: the results it replaced are current again.",
+    "current": "New submissions of this assignment are now graded with the version marked current.",
 }
 ALERTS = {
     "regrade-running": "A regrade of this assignment is still running; wait for it to end or cancel it first.",

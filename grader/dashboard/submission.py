@@ -1,6 +1,6 @@
 """Everything the submission page shows, gathered from the API's instructor view and the stored file."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,7 +10,8 @@ from grader.api.schemas import InstructorSubmissionView, RunView, instructor_vie
 from grader.assignments.loaded import AssignmentBundle
 from grader.dashboard.charts import Sparkline, sparkline
 from grader.dashboard.code import CodeListing, code_listing
-from grader.models import GradingRun, RunStatus, Submission
+from grader.dashboard.versions import versions_by_rubric
+from grader.models import AssignmentVersion, GradingRun, RunStatus, Submission
 from grader.notebooks.stored import cells_from_store
 from grader.services.bundles import bundle_for, current_bundle
 from grader.services.courses import submission_record
@@ -40,6 +41,11 @@ class SubmissionPage:
     history: Sparkline
     siblings: list[SiblingSubmission]
     can_resend: bool
+    versions: dict[str, AssignmentVersion] = field(default_factory=dict)
+
+    def version_of(self, run: RunView | None) -> AssignmentVersion | None:
+        """The course's stored version that graded `run`; None means the shipped bundle did."""
+        return self.versions.get(run.rubric_version) if run is not None else None
 
 
 def _siblings(session: Session, submission: Submission) -> list[SiblingSubmission]:
@@ -78,4 +84,6 @@ def submission_page(session: Session, *, principal: Principal, submission_id: st
         history=sparkline(graded, max_score=max((run.max_score or 0.0 for run in view.runs
                                                  if run.status == RunStatus.GRADED), default=bundle.rubric.max_score)),  # type: ignore[arg-type]
         siblings=_siblings(session, submission),
-        can_resend=record.passback_channel is not None and view.current_run_id is not None)
+        can_resend=record.passback_channel is not None and view.current_run_id is not None,
+        versions=versions_by_rubric(session, course=submission.course, assignment=submission.assignment,
+                                    rubric_versions={run.rubric_version for run in view.runs}))

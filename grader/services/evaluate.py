@@ -7,6 +7,7 @@ from grader.assignments.bundle import AssignmentBundle
 from grader.notebooks.cells import StudentCell
 from grader.notebooks.lines import cell_first_lines, with_file_lines
 from grader.notebooks.reader import read_submission
+from grader.notebooks.releases import NO_EARLIER, EarlierReleases
 from grader.notebooks.restore import restore_locked_cells
 from grader.sandbox.job import JobProbe, JobTest, SandboxJob, SandboxLimits, SandboxResult, UnitLimits
 from grader.sandbox.runner import SandboxRunner
@@ -42,16 +43,16 @@ def _with_unit_limits(bundle: AssignmentBundle, probes: list[JobProbe]) -> list[
 
 
 def build_job(bundle: AssignmentBundle, content: bytes, filename: str, plan: ProbePlan,
-              limits: SandboxLimits, *, max_bytes: int,
-              cells: list[StudentCell] | None = None) -> tuple[SandboxJob, list[str], bool]:
+              limits: SandboxLimits, *, max_bytes: int, cells: list[StudentCell] | None = None,
+              earlier: EarlierReleases = NO_EARLIER) -> tuple[SandboxJob, list[str], bool]:
     """The sandbox job for one submission, with the integrity flags its restoration raised.
 
     `cells` are the submission's cells as parsed at upload (grader.notebooks.stored); without them the bytes
-    are parsed here.
+    are parsed here. `earlier`: the locked cells of the assignment's other published versions.
     """
     if cells is None:
         cells = read_submission(content, filename, max_bytes=max_bytes)
-    restored = restore_locked_cells(cells, bundle.source_cells)
+    restored = restore_locked_cells(cells, bundle.source_cells, earlier)
     seeds = list(bundle.rubric.locked_test_seeds)
     tests = [JobTest(item_id=item.id, source=restored.tests[item.id], seeds=seeds, limits=item.limits)
              for item in bundle.rubric.items if item.kind == "locked"]
@@ -76,11 +77,12 @@ def _located(verdicts: dict[str, Verdict], job: SandboxJob, content: bytes, file
 
 def evaluate(bundle: AssignmentBundle, content: bytes, filename: str, runner: SandboxRunner,
              limits: SandboxLimits, *, max_bytes: int, cells: list[StudentCell] | None = None,
-             probe_seed: int | None = None) -> Evaluation:
+             earlier: EarlierReleases = NO_EARLIER, probe_seed: int | None = None) -> Evaluation:
     """One full evaluation; the student's misbehaviour becomes verdicts, never an exception. The probes are drawn
     from a fresh seed unless `probe_seed` names one (`grader assignments check --seed` repeats a check)."""
     plan = ProbePlan.draw(bundle, secrets.randbits(32) if probe_seed is None else probe_seed)
-    job, flags, modified = build_job(bundle, content, filename, plan, limits, max_bytes=max_bytes, cells=cells)
+    job, flags, modified = build_job(bundle, content, filename, plan, limits, max_bytes=max_bytes, cells=cells,
+                                     earlier=earlier)
     result = runner.run(job)
     judgement = Judge(bundle, plan, limits, job.unit_limits()).judge(result)
     return Evaluation(

@@ -14,6 +14,7 @@ from grader.models.base import new_id
 from grader.sandbox.runner import SandboxRunner, limits_from_settings
 from grader.services.bundles import bundle_for
 from grader.services.claim import claim_run, fail_run, log_graded, record_claimed
+from grader.services.earlier_releases import earlier_releases
 from grader.services.outbox import has_pending_passback
 from grader.services.passback import PassbackDelivery, pass_back_current_result
 from grader.services.queueing import Dispatch, Dispatcher, dispatching_scope, request_passback
@@ -49,11 +50,12 @@ def grade_queued_run(context: JobContext, run_id: str, *, worker: str, token: st
         with session_scope(context.factory) as session:
             bundle = bundle_for(session, course=claim.course, assignment=claim.assignment,
                                 rubric_version=claim.rubric_version)
+            earlier = earlier_releases(session, course=claim.course, assignment=claim.assignment)
     except NotFound as exc:
         raise GraderError(f"this worker cannot find the assignment {claim.assignment!r}: {exc}") from exc
     evaluation = evaluate_settled(bundle, claim.content, claim.filename, context.runner(),
                                   limits_from_settings(settings), max_bytes=settings.max_upload_kib * 1024,
-                                  cells=claim.cells)
+                                  cells=claim.cells, earlier=earlier)
     with dispatching_scope(context.factory, context.dispatch) as session:
         run = record_claimed(session, claim, evaluation, rubric_version=bundle.rubric.version)
         if run is not None and has_pending_passback(session, run.id):
@@ -95,7 +97,8 @@ def give_up_run(context: JobContext, run_id: str, reason: str) -> bool:
 def sweep(context: JobContext) -> SweepReport:
     """One pass of the sweeper; the re-sends leave after its commit."""
     with dispatching_scope(context.factory, context.dispatch) as session:
-        return sweep_stale_runs(session, lease_s=context.settings.run_lease_s)
+        return sweep_stale_runs(session, lease_s=context.settings.run_lease_s,
+                                check_lease_s=context.settings.check_lease_s)
 
 
 def passback(context: JobContext, run_id: str) -> PassbackDelivery:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from grader.db import session_scope
 from grader.errors import NotRetryable
 from grader.logs import log_event
-from grader.models import GradingRun, RunStatus, Submission
+from grader.models import AssignmentVersion, GradingRun, RunStatus, Submission
 from grader.models.base import utcnow
 from grader.services.accept import Upload, accept_submission
 from grader.services.grade import load_run
@@ -23,9 +23,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Dispatch:
-    """One message to send once the transaction that asked for it has committed."""
+    """One message to send once the transaction that asked for it has committed; `run_id` is the id of the row
+    the message is about (a grading run, or for `check` an assignment version)."""
 
-    kind: Literal["grade", "passback"]
+    kind: Literal["grade", "passback", "check"]
     run_id: str
 
 
@@ -45,6 +46,13 @@ def queue_run(session: Session, run: GradingRun, *, now: datetime | None = None)
     run.dispatched_at = now or utcnow()
     run.dispatches = (run.dispatches or 0) + 1
     _pending(session).append(Dispatch("grade", run.id))
+
+
+def queue_check(session: Session, version: AssignmentVersion, *, now: datetime | None = None) -> None:
+    """Send a stored version to the workers' check after commit; the sweeper backs off on `dispatched_at`."""
+    version.dispatched_at = now or utcnow()
+    version.dispatches = (version.dispatches or 0) + 1
+    _pending(session).append(Dispatch("check", version.id))
 
 
 def request_passback(session: Session, run: GradingRun) -> None:

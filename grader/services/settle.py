@@ -6,6 +6,7 @@ from dataclasses import replace
 from grader.assignments.bundle import AssignmentBundle
 from grader.logs import log_event
 from grader.notebooks.cells import StudentCell
+from grader.notebooks.releases import NO_EARLIER, EarlierReleases
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
 from grader.services.evaluate import Evaluation, evaluate
@@ -20,7 +21,8 @@ def timed_out(evaluation: Evaluation) -> bool:
 
 
 def evaluate_settled(bundle: AssignmentBundle, content: bytes, filename: str, runner: SandboxRunner,
-                     limits: SandboxLimits, *, max_bytes: int, cells: list[StudentCell] | None = None) -> Evaluation:
+                     limits: SandboxLimits, *, max_bytes: int, cells: list[StudentCell] | None = None,
+                     earlier: EarlierReleases = NO_EARLIER) -> Evaluation:
     """Evaluate; on any `timeout` item that a wall clock decided, evaluate again and keep the second run.
 
     A busy machine (other runs, a noisy neighbour) can push a correct solution past a wall-clock limit, and
@@ -28,9 +30,9 @@ def evaluate_settled(bundle: AssignmentBundle, content: bytes, filename: str, ru
     ignore load, so a run that only hit CPU limits is not run again (a loop costs its CPU limit once, not twice);
     the re-run covers the wall caps. A submission that really loops on a wall cap times out twice.
     """
-    first = evaluate(bundle, content, filename, runner, limits, max_bytes=max_bytes, cells=cells)
+    first = evaluate(bundle, content, filename, runner, limits, max_bytes=max_bytes, cells=cells, earlier=earlier)
     if not timed_out(first):
         return first
     log_event(logger, "evaluation_timeout_rerun", usage_wall_s=first.usage.get("wall_s"))
-    second = evaluate(bundle, content, filename, runner, limits, max_bytes=max_bytes, cells=cells)
+    second = evaluate(bundle, content, filename, runner, limits, max_bytes=max_bytes, cells=cells, earlier=earlier)
     return replace(second, usage={**second.usage, "timeout_reruns": 1, "first_wall_s": first.usage.get("wall_s")})

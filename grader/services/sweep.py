@@ -1,5 +1,6 @@
 """The sweeper: runs whose message was lost (Redis restarted empty, a worker killed, a crash before the send)
-are found by their lease and sent again, so every committed submission ends graded."""
+are found by their lease and sent again, so every committed submission ends graded; uploaded assignment
+versions stuck in `checking` are sent to the check again the same way, so every upload ends settled."""
 
 import logging
 from dataclasses import dataclass, field
@@ -9,9 +10,9 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from grader.logs import log_event
-from grader.models import GradingRun, RunStatus
+from grader.models import AssignmentVersion, GradingRun, RunStatus, VersionStatus
 from grader.models.base import utcnow
-from grader.services.queueing import queue_run
+from grader.services.queueing import queue_check, queue_run
 from grader.services.regrade_summary import finish_ended_batches
 
 logger = logging.getLogger(__name__)
@@ -21,11 +22,13 @@ MAX_IDLE_BACKOFF = 16
 
 @dataclass(frozen=True)
 class SweepReport:
-    """What one sweep re-sent: runs whose worker was lost, and queued runs whose message was lost."""
+    """What one sweep re-sent: runs whose worker was lost, queued runs whose message was lost, and versions
+    whose check neither settled nor answered within a lease."""
 
     abandoned: list[str]
     lost: list[str]
     finished_batches: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
 
 
 def _locked(session: Session, condition: ColumnElement[bool]) -> list[GradingRun]:
@@ -44,14 +47,42 @@ def _abandoned_runs(session: Session, now: datetime, cutoff: datetime) -> list[G
     return _locked(session, and_(GradingRun.status == RunStatus.RUNNING, expired))
 
 
-def _due_again(run: GradingRun, now: datetime, lease_s: float) -> bool:
-    """With no worker claiming anything, each re-send of a run waits twice as long as the last (up to 16
-    leases), so a queue left without workers for hours is not filled with copies of the same runs."""
-    sent = run.dispatched_at or run.queued_at
+def _sent_long_ago(sent: datetime, dispatches: int, now: datetime, lease_s: float) -> bool:
+    """Each re-send waits twice as long as the last (up to 16 leases), so a queue left without workers for hours
+    is not filled with copies of the same message."""
     if sent.tzinfo is None:
         sent = sent.replace(tzinfo=UTC)
-    wait = lease_s * min(2 ** max(run.dispatches - 1, 0), MAX_IDLE_BACKOFF)
+    wait = lease_s * min(2 ** max(dispatches - 1, 0), MAX_IDLE_BACKOFF)
     return sent < now - timedelta(seconds=wait)
+
+
+def _due_again(run: GradingRun, now: datetime, lease_s: float) -> bool:
+    """With no worker claiming anything, a run is re-sent with backoff."""
+    return _sent_long_ago(run.dispatched_at or run.queued_at, run.dispatches, now, lease_s)
+
+
+def _stuck_checks(session: Session, now: datetime, lease_s: float) -> list[AssignmentVersion]:
+    """Versions still `checking` a lease after their last send: the message was lost or its worker died (a
+    check is acknowledged late, so a killed worker's message comes back too; the check task skips a repeat)."""
+    cutoff = now - timedelta(seconds=lease_s)
+    sent = func.coalesce(AssignmentVersion.dispatched_at, AssignmentVersion.created_at)
+    query = (select(AssignmentVersion)
+             .where(AssignmentVersion.status == VersionStatus.CHECKING, sent < cutoff)
+             .order_by(AssignmentVersion.created_at).limit(SWEEP_BATCH).with_for_update(skip_locked=True))
+    return [version for version in session.scalars(query)
+            if _sent_long_ago(version.dispatched_at or version.created_at, version.dispatches or 0, now, lease_s)]
+
+
+def sweep_stuck_checks(session: Session, *, lease_s: float, now: datetime | None = None) -> list[str]:
+    """Re-send the check of every stuck version; the messages go out after the caller's commit."""
+    now = now or utcnow()
+    stuck = _stuck_checks(session, now, lease_s)
+    for version in stuck:
+        queue_check(session, version, now=now)
+    session.flush()
+    if stuck:
+        log_event(logger, "sweep_resent_checks", level=logging.WARNING, versions=[v.id for v in stuck])
+    return [version.id for version in stuck]
 
 
 def _lost_runs(session: Session, now: datetime, cutoff: datetime, lease_s: float) -> list[GradingRun]:
@@ -70,8 +101,10 @@ def _lost_runs(session: Session, now: datetime, cutoff: datetime, lease_s: float
     return [] if passed is None else _locked(session, and_(overdue, sent < passed))
 
 
-def sweep_stale_runs(session: Session, *, lease_s: float, now: datetime | None = None) -> SweepReport:
-    """Re-queue abandoned runs and re-send lost ones; the messages go out after the caller's commit."""
+def sweep_stale_runs(session: Session, *, lease_s: float, now: datetime | None = None,
+                     check_lease_s: float | None = None) -> SweepReport:
+    """Re-queue abandoned runs, re-send lost ones and stuck checks; the messages go out after the caller's
+    commit. A check's lease defaults to the run lease."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=lease_s)
     lost = _lost_runs(session, now, cutoff, lease_s)
@@ -84,7 +117,8 @@ def sweep_stale_runs(session: Session, *, lease_s: float, now: datetime | None =
         queue_run(session, run, now=now)
     session.flush()
     report = SweepReport(abandoned=[run.id for run in abandoned], lost=[run.id for run in lost],
-                         finished_batches=finish_ended_batches(session, now))
+                         finished_batches=finish_ended_batches(session, now),
+                         checks=sweep_stuck_checks(session, lease_s=check_lease_s or lease_s, now=now))
     if report.abandoned or report.lost:
         log_event(logger, "sweep_resent", level=logging.WARNING, abandoned=report.abandoned, lost=report.lost)
     if report.finished_batches:

@@ -1,22 +1,29 @@
-"""Every dashboard page passes axe-core's WCAG 2.0/2.1 A and AA rules with no violation, and the assignment page's
-controls are reached with Tab in reading order, each showing where the focus is."""
+"""Every dashboard page (an assignment's versions page too) passes axe-core's WCAG 2.0/2.1 A and AA rules with no
+violation, and the assignment page's controls are reached with Tab in reading order, each showing where the focus
+is."""
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.assignments.loader import load_bundle
 from grader.db import make_engine
 from grader.models import GradingRun, Submission
+from grader.services.assignment_versions import settle_check, store_upload
+from tests.api.bundle_uploads import LINEAR, bundle_copy, report_for, tar_gz
 from tests.browser.accessibility import assert_accessible
-from tests.browser.deployment import ASSIGNMENT, CALLBACK_STUDENT
+from tests.browser.deployment import ASSIGNMENT, CALLBACK_STUDENT, COURSE
 from tests.browser.pages import Dashboard
+from tests.stack.processes import wait_until
 
 ENDED_STATES = re.compile(r"^(done|cancelled)$")
 REGRADE_TIMEOUT_MS = 240_000
+CHECK_TIMEOUT_S = 300
 ERROR_STUDENT = "erin"
 TAB_LIMIT = 80
 # Made-up messages shaped like a failed probe's (whose random values make the real ones' lengths vary by run).
@@ -96,6 +103,51 @@ def _add_an_error_run(dashboard: Dashboard, submission_id: str) -> str:
             return run.id
     finally:
         engine.dispose()
+
+
+def _publish_through_the_worker(dashboard: Dashboard, folder: Path) -> str:
+    """Upload a bundle over the API; the deployment's real worker checks it in the sandbox and publishes it."""
+    with dashboard.deployment.client() as client:
+        response = client.post("/api/v1/assignments", files={"bundle": (f"{folder.name}.tar.gz", tar_gz(folder))})
+        assert response.status_code == 202, response.text
+        location = response.headers["location"]
+
+        def settled() -> bool:
+            return bool(client.get(location).json()["status"] != "checking")
+
+        wait_until(settled, timeout_s=CHECK_TIMEOUT_S, what=f"the worker never settled {location}")
+        version = client.get(location).json()
+    assert version["status"] == "published" and version["check"]["passed"], version
+    return str(version["id"])
+
+
+def _store_a_flaky_rejected_version(dashboard: Dashboard, folder: Path) -> str:
+    """A version whose stored check found a flaky test and one that tests nothing, and failed: the page's badges."""
+    engine = make_engine(dashboard.deployment.stack.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            version = store_upload(session, course=COURSE, bundle_bytes=tar_gz(folder), archive_name="flaky.tar.gz",
+                                   published_by="the accessibility test", force=False)
+            report = report_for(load_bundle(folder), passed=False, flaky="test-linear",
+                                tests_nothing="test-linear-edge-cases")
+            settle_check(session, version_id=version.id, report=report)  # type: ignore[arg-type]
+            return version.id
+    finally:
+        engine.dispose()
+
+
+def test_versions_page_passes_axe(dashboard: Dashboard, tmp_path: Path) -> None:
+    published = _publish_through_the_worker(dashboard, bundle_copy(tmp_path / "good", title="Linear, published"))
+    rejected = _store_a_flaky_rejected_version(dashboard, bundle_copy(tmp_path / "flaky", title="Linear, flaky"))
+    page = dashboard.sign_in()
+    page.get_by_role("link", name=f"Versions of {LINEAR}").click()
+    page.wait_for_url(f"**/dashboard/assignments/{LINEAR}/versions")
+    expect(page.locator(f"tr[data-version='{published}']")).to_have_attribute("data-status", "published")
+    expect(page.locator(f"tr[data-version='{rejected}']")).to_have_attribute("data-status", "rejected")
+    expect(page.locator(f"section#check-{rejected} tr.flaky[data-item=test-linear]")).to_have_count(1)
+    dashboard.shoot(page, "versions")
+    assert_accessible(page, "versions")
+    _audit(dashboard, page, f"/dashboard/assignments/{ASSIGNMENT}/versions", "versions-none-uploaded")
 
 
 def test_sign_in_pages_pass_axe(dashboard: Dashboard) -> None:

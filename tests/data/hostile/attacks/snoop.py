@@ -23,5 +23,5 @@ for _root, _dirs, _files in os.walk("/"):
         _dirs[:] = []
         continue
     _found += [os.path.join(_root, _f) for _f in _files + _dirs
-               if _f in ("hidden_tests.py", "rubric.yaml", "layers_dev.py", "grader.db", "tinytorch_ref", "grader")]
+               if _f in ANSWER_FILES]
 print("HOSTILE: found", sorted(_found))

@@ -43,30 +43,47 @@ def publish(
     """Check the bundle in the sandbox, store it as an immutable version and make it the course's current one."""
     import getpass
 
+    from grader.cli_progress import waiting_on_stderr
     from grader.config import get_settings
+    from grader.errors import CheckFailed
     from grader.runtime_context import runner_for
     from grader.sandbox.runner import limits_from_settings
     from grader.services.assignment_versions import publish_now
 
     settings = get_settings()
-    version, report = publish_now(_factory(), runner=runner_for(settings), course=course, source=folder,
-                                  published_by=published_by or getpass.getuser(), force=force,
-                                  limits=limits_from_settings(settings))
+    try:
+        with waiting_on_stderr(lambda: f"checking {folder} in the sandbox"):
+            version, report = publish_now(_factory(), runner=runner_for(settings), course=course, source=folder,
+                                          published_by=published_by or getpass.getuser(), force=force,
+                                          limits=limits_from_settings(settings))
+    except CheckFailed as exc:  # the table says what failed; the error line and exit code follow
+        if exc.report is not None:
+            _show_check(exc.report, as_json)
+        raise
     if as_json:
         typer.echo(json.dumps({**version_document(version), "check": report.to_json()}))
         return
-    _print_published(version, report)
+    _show_check(report, as_json)
+    _print_published(version, overridden=not report.passed)
 
 
-def _print_published(version: "AssignmentVersion", report: Any) -> None:
+def _show_check(report: Any, as_json: bool) -> None:
+    from grader.cli_check import print_check
+
+    if as_json:
+        typer.echo(json.dumps({"status": "rejected", "check": report.to_json()}))
+    else:
+        print_check(report)
+
+
+def _print_published(version: "AssignmentVersion", *, overridden: bool) -> None:
     from rich.console import Console
-    from rich.text import Text
 
     from grader.cli_output import literal
 
     console = Console()
-    verdict = "passed" if report.passed else "FAILED (published with --force)"
-    console.print(Text.assemble(literal("check: ", "bold"), literal(verdict)))
+    if overridden:
+        console.print(literal("the check failed; published anyway because --force was given (recorded)", "yellow"))
     console.print(literal(f"published {version.assignment} version {version.id} to {version.course_id} "
                           f"(content {version.content_hash[:12]}, rubric {version.rubric_version}); it is current"))
 
@@ -100,8 +117,8 @@ def show(assignment: Annotated[str, typer.Argument(help="The assignment id")], c
     from grader.services.bundles import current_bundle
 
     with session_scope(_factory()) as session:
-        version_id = current_version_id(session, course=course, assignment=assignment)
         bundle = current_bundle(session, course, assignment)
+        version_id = current_version_id(session, course=course, assignment=assignment)
     console = Console()
     console.print(literal(f"{bundle.name}: {bundle.title}", "bold"))
     console.print(literal(f"current: {version_id or SHIPPED}; rubric {bundle.rubric.version}; "
@@ -122,10 +139,13 @@ def versions_command(assignment: Annotated[str, typer.Argument(help="The assignm
     from grader.db import session_scope
     from grader.services.assignment_versions import current_version_id, versions
 
-    table = Table("", "version", "status", "forced", "check", "published by", "created", "content", "rubric")
+    table = Table("")
+    for column in ("version", "status", "forced", "check", "published by", "created", "content", "rubric"):
+        table.add_column(column, overflow="fold")  # ids are copied from here into `use`: never cut short
     with session_scope(_factory()) as session:
+        rows = versions(session, course=course, assignment=assignment)
         current = current_version_id(session, course=course, assignment=assignment)
-        for version in versions(session, course=course, assignment=assignment):
+        for version in rows:
             report = version.check_report or {}
             check = "" if not report else "passed" if report.get("passed") else "failed"
             table.add_row(*(literal(cell) for cell in (
@@ -147,11 +167,19 @@ def use(assignment: Annotated[str, typer.Argument(help="The assignment id")],
     from grader.services.assignment_versions import set_current
 
     with session_scope(_factory()) as session:
-        set_current(session, course=course, assignment=assignment,
-                    version_id=None if version == SHIPPED else version)
+        chosen = None if version == SHIPPED else _by_prefix(session, course, assignment, version)
+        set_current(session, course=course, assignment=assignment, version_id=chosen)
     from rich.console import Console
 
     Console().print(literal(f"{course} grades {assignment} with {version} from now on"))
+
+
+def _by_prefix(session: "Session", course: str, assignment: str, given: str) -> str:
+    """A version id, or the start of exactly one of the assignment's version ids (as the tables show them)."""
+    from grader.services.assignment_versions import versions
+
+    matches = [row.id for row in versions(session, course=course, assignment=assignment) if row.id.startswith(given)]
+    return matches[0] if len(matches) == 1 and len(given) >= 6 else given
 
 
 def register(app: typer.Typer) -> None:

@@ -181,3 +181,7 @@ class CheckFailed(GraderError):
     http_status = 422
     code = "check_failed"
     exit_code = 2
+
+    def __init__(self, message: str, *, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report

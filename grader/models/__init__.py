@@ -10,7 +10,8 @@ from grader.models.passback import Passback, PassbackChannelName, PassbackReason
 from grader.models.submission import Submission
 
 __all__ = [
-    "FINISHED", "UNFINISHED", "ApiToken", "AssignmentVersion", "Base", "BundleArchive", "Course", "CourseAssignment", "GradingRun", "ItemResult",
+    "FINISHED", "UNFINISHED", "ApiToken", "AssignmentVersion", "Base", "BundleArchive", "Course", "CourseAssignment",
+    "GradingRun", "ItemResult",
     "LtiLaunch", "LtiLoginState", "LtiPlatform", "LtiSubmissionLink", "LtiToolKey", "Passback",
     "PassbackChannelName", "PassbackReason", "PassbackStatus", "RegradeBatch", "RunStatus", "Submission",
     "TokenRole", "VersionStatus",

@@ -74,7 +74,7 @@ def _insert(session: Session, *, course: str, prepared: PreparedVersion, publish
         if session.get(BundleArchive, prepared.content_hash) is None:
             session.add(BundleArchive(content_hash=prepared.content_hash, data=prepared.data,
                                       size=len(prepared.data)))
-            session.flush()
+            session.flush()  # the version's foreign key needs the archive row first
         version = AssignmentVersion(course_id=course, assignment=bundle.name, content_hash=prepared.content_hash,
                                     rubric_version=bundle.rubric.version, title=bundle.title[:255],
                                     status=VersionStatus.CHECKING, forced=force, published_by=published_by[:255])
@@ -171,13 +171,15 @@ def check_stored_version(factory: sessionmaker[Session], *, runner: Any, version
 
 
 def _failure(bundle: AssignmentBundle, report: Any) -> CheckFailed:
-    parts = [f"the solution scores {getattr(report, 'solution_score', '?')} of "
-             f"{getattr(report, 'max_score', bundle.rubric.max_score)}"]
-    for label, ids in (("flaky", getattr(report, "flaky", [])), ("tests nothing", getattr(report, "tests_nothing", []))):
+    scores = ", ".join(f"{score:g}" for score in getattr(report, "solution_scores", []))
+    parts = [f"the solution scores {scores or '?'} of {bundle.rubric.max_score:g}"]
+    for label, attribute in (("flaky", "flaky"), ("tests nothing", "tests_nothing")):
+        ids = getattr(report, attribute, [])
         if ids:
             parts.append(f"{label}: {', '.join(ids)}")
     return CheckFailed(f"the check of {bundle.name} failed ({'; '.join(parts)}); nothing was published. Fix the "
-                       "bundle, or publish with --force to publish it anyway (recorded on the version)")
+                       "bundle, or publish with --force to publish it anyway (recorded on the version)",
+                       report=report)
 
 
 def publish_now(factory: sessionmaker[Session], *, runner: Any, course: str, source: Path | bytes,
@@ -218,11 +220,15 @@ def list_assignments(session: Session, *, course: str) -> list[AssignmentCurrent
 
 
 def versions(session: Session, *, course: str, assignment: str) -> list[AssignmentVersion]:
-    """Every upload of the assignment to the course, newest first."""
+    """Every upload of the assignment to the course, newest first (a course may have uploads of an assignment it
+    does not grade yet: each was rejected or is being checked)."""
     get_course(session, course)
-    return list(session.scalars(select(AssignmentVersion).where(
+    rows = list(session.scalars(select(AssignmentVersion).where(
         AssignmentVersion.course_id == course, AssignmentVersion.assignment == assignment)
         .order_by(AssignmentVersion.created_at.desc(), AssignmentVersion.id)))
+    if not rows and session.get(CourseAssignment, (course, assignment)) is None:
+        raise NotFound(f"course {course!r} has no assignment {assignment!r}")
+    return rows
 
 
 def get_version(session: Session, *, course: str, version_id: str) -> AssignmentVersion:
@@ -234,10 +240,9 @@ def get_version(session: Session, *, course: str, version_id: str) -> Assignment
 
 
 def current_version_id(session: Session, *, course: str, assignment: str) -> str | None:
+    """The version the course grades the assignment with (None: the shipped bundle, or it grades none yet)."""
     link = session.get(CourseAssignment, (course, assignment))
-    if link is None:
-        raise NotFound(f"course {course!r} has no assignment {assignment!r}")
-    return link.version_id
+    return None if link is None else link.version_id
 
 
 def set_current(session: Session, *, course: str, assignment: str, version_id: str | None) -> CourseAssignment:

@@ -134,8 +134,9 @@ def list_assignments(session: Session, *, course: str) -> list[AssignmentSummary
 
 def assignment_detail(session: Session, *, course: str, assignment: str) -> AssignmentDetail:
     require_assignment(session, course, assignment)
+    items = current_bundle(session, course, assignment).rubric.items
     rubric = [RubricItemView(id=item.id, name=item.name, kind=item.kind, points=item.points,
-                             visibility=item.visibility) for item in current_bundle(session, course, assignment).rubric.items]
+                             visibility=item.visibility) for item in items]
     return AssignmentDetail(**_summary(session, course, assignment).model_dump(), rubric=rubric)
 
 

@@ -28,8 +28,8 @@ EXPECTED = {
     errors.TokenRequestFailed("invalid_client", status_code=401, retryable=False): (502, "lti_token_refused", 1, {}),
     errors.InvalidSettings("invalid settings: GRADER_RUN_LEASE_S: not an integer"): (500, "invalid_settings", 2, {}),
     errors.BundleInvalid("not valid YAML", file="b/assignment.yaml", line=3): (422, "bundle_invalid", 2, {}),
-    errors.BundleTooLarge("the archive is 20000 KiB", file="b.tar.gz"): (413, "too_large", 2, {}),
-    errors.CheckFailed("the check of layers failed"): (422, "check_failed", 2, {}),
+    errors.BundleTooLarge("over 64 MiB unpacked", file="b.zip"): (413, "too_large", 2, {}),
+    errors.CheckFailed("the check of b failed"): (422, "check_failed", 2, {}),
 }
 
 

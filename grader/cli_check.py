@@ -35,12 +35,12 @@ def assignments_check(
     """Grade the instructor's solution in the sandbox several times, sweep each locked test under many seeds, and
     grade the student release once. Exit 1 when the solution loses points; flaky tests and items the release
     passes are named."""
-    from grader.assignments.check import DEFAULT_RUNS, check_bundle
     from grader.assignments.loader import load_bundle
     from grader.cli_progress import waiting_on_stderr
     from grader.config import get_settings
     from grader.runtime_context import runner_for
     from grader.sandbox.runner import limits_from_settings
+    from grader.services.check import DEFAULT_RUNS, check_bundle
 
     loaded = load_bundle(bundle)
     settings = get_settings()

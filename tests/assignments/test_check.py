@@ -7,18 +7,22 @@ seeds 0..runs-1, whose outcomes the tests compute here on the host exactly as th
 """
 
 import json
+import os
 import random
+import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from grader.assignments.check import DEFAULT_RUNS, FIXED_SEEDS, check_bundle
 from grader.assignments.check_report import CheckItem, CheckReport
 from grader.assignments.loader import load_bundle
 from grader.assignments.registry import find_assignment
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
+from grader.services.check import DEFAULT_RUNS, FIXED_SEEDS, check_bundle
 from tests.assignments.authoring import PACKAGE, _locked_test
 
 RUNS = 200
@@ -71,7 +75,7 @@ MANIFEST = textwrap.dedent('''\
     ''')
 
 
-def write_coins(folder: Path, *, factor: str = "k", extra_test: str = "") -> Path:
+def write_coins(folder: Path, *, factor: str = "k", extra_test: str = "", extra_id: str = "test-exit") -> Path:
     source = (SOURCE.replace("{SCALE}", _solution_cell("scale-impl"))
               .replace("{TEST_SCALE}", _locked_test("test-scale", 4))
               .replace("{TEST_COIN}", _locked_test("test-coin", 3))
@@ -79,9 +83,9 @@ def write_coins(folder: Path, *, factor: str = "k", extra_test: str = "") -> Pat
               .replace("SOLUTION_FACTOR", factor).replace("TAILS", str(TAILS)))
     manifest = MANIFEST
     if extra_test:
-        source += f"\n# %% nbgrader={_locked_test('test-exit', 1)}\n{extra_test}"
-        manifest = manifest.replace("items:\n", "items:\n  - {id: test-exit, name: \"ends its process\", kind: locked, "
-                                                "points: 1}\n")  # first: the sweeps after it still run
+        source += f"\n# %% nbgrader={_locked_test(extra_id, 1)}\n{extra_test}"
+        first = f"items:\n  - {{id: {extra_id}, name: \"misbehaves\", kind: locked, points: 1}}\n"
+        manifest = manifest.replace("items:\n", first)  # first: the sweeps after it still run
     folder.mkdir(parents=True)
     (folder / "coin_dev.py").write_text(source)
     (folder / "assignment.yaml").write_text(manifest)
@@ -149,6 +153,24 @@ def test_a_sweep_whose_test_ends_the_process_is_named_and_the_others_still_count
     assert coin is not None and coin.passed == RUNS - len(_tails(range(RUNS)))
 
 
+def test_a_sweep_that_loops_under_some_seed_is_stopped_at_its_scaled_budget(
+        tmp_path: Path, runner: SandboxRunner, limits: SandboxLimits) -> None:
+    """The graded runs (seeds 1, 2) pass it at once, so each of its seeds may cost 10 ms: the loop under the first
+    seed that draws below 0.1 is ended at one unit's CPU plus 200 x 10 ms (a tick of /proc's count more, at most;
+    twice that in wall time on a busy machine), not at 200 units' worth (1000 s)."""
+    loops = "def test_loop():\n    if random.random() < 0.1:\n        while True:\n            pass\n"
+    report = check_bundle(load_bundle(write_coins(tmp_path / "coins", extra_test=loops, extra_id="test-loop")),
+                          runner=runner, runs=RUNS, full_runs=1, seed=5, limits=limits)
+    items = _by_id(report)
+    assert report.passed
+    looped = items["test-loop"].sweep
+    assert looped is not None and looped.passed == 0
+    stopped = re.search(r"(used more than|took longer than) (\d+) s", looped.error)  # whichever clock came first
+    assert stopped is not None, looped.error
+    assert int(stopped.group(2)) <= 2 * (limits.per_test_cpu_s + RUNS * 0.05) + 5, looped.error
+    assert report.flaky == ["test-loop", "test-coin"]
+
+
 def test_layers_names_its_flaky_comprehensive_test_by_default(runner: SandboxRunner, limits: SandboxLimits) -> None:
     report = check_bundle(find_assignment("layers"), runner=runner, seed=2026, limits=limits)
     assert report.runs == DEFAULT_RUNS and report.fixed_seeds == FIXED_SEEDS
@@ -165,3 +187,24 @@ def test_layers_linear_is_clean(assignment: str, runner: SandboxRunner, limits: 
                           limits=limits)
     assert report.passed and report.flaky == [] and report.tests_nothing == []
     assert all(item.solution_passes == 2 for item in report.items)
+
+
+def _grader(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    environment.update({"GRADER_HOME": str(cwd / "home"), "COLUMNS": "200"})
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, env=environment,
+                          timeout=300, cwd=cwd)
+
+
+def test_the_command_exits_1_for_a_solution_that_loses_points_and_prints_the_report(tmp_path: Path) -> None:
+    folder = write_coins(tmp_path / "coins", factor="(k + 1)")
+    done = _grader(tmp_path, "assignments", "check", str(folder), "--runs", "20", "--full-runs", "1", "--seed", "3",
+                   "--json")
+    assert done.returncode == 1, done.stderr
+    report = CheckReport.model_validate(json.loads(done.stdout))
+    assert not report.passed and report.seed == 3 and report.runs == 20
+    table = _grader(tmp_path, "assignments", "check", str(folder), "--runs", "20", "--full-runs", "1")
+    assert table.returncode == 1, table.stderr
+    assert "check coins: Coins: [bold]flaky[/bold] on purpose" in table.stdout  # the title, literally
+    assert "FAILED: the solution does not earn full marks" in table.stdout
+    assert "solution loses test-scale: AssertionError: scale(x, 3) is not 3x" in table.stdout

@@ -7,10 +7,14 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from grader.assignments.check import FIXED_SEEDS, sweep_seeds
 from grader.assignments.check_report import CheckItem, CheckReport, Sweep
+from grader.assignments.registry import find_assignment
 from grader.cli_check import print_check
 from grader.cli_output import printable
+from grader.sandbox.job import SandboxLimits, SandboxResult
+from grader.services.check import FIXED_SEEDS, sweep_seeds
+from grader.verdicts.judge import Judge
+from grader.verdicts.plan import ProbePlan
 from tests.cli.test_output import HOSTILE, TERMINAL_CONTROL
 
 
@@ -64,3 +68,26 @@ def test_check_table_shows_bundle_text_literally(hostile: str) -> None:
         assert control not in text
     assert "FAILED" in text and "flaky locked test test-a: fails 9 of 3000 seeds (0.30%), e.g. seed 125" in text
     assert "tests nothing: the student release passes hidden-c" in text
+
+
+def test_a_graded_locked_test_that_claims_a_sweep_earns_nothing() -> None:
+    """A sweep's outcome is only read by `check`: in a graded run, a workspace claiming every seed passed is an
+    error for that item, never a pass."""
+    bundle = find_assignment("layers")
+    swept = {"status": "swept", "runs": 5, "passed": 5, "failures": []}
+    report = {"version": 1, "ended": "exited", "exit": "exit 0", "channel_corrupt": False,
+              "setup": {"status": "ok", "cell": None}, "cells": [], "finished": True, "stdout": "", "stderr": "",
+              "units": {"test-matmul-immediate": {"unit_result": {"outcome": swept}}}}
+    result = SandboxResult(report=json.dumps(report).encode(), wall_s=1.0, cpu_s=1.0, max_rss_mib=60.0,
+                           killed=None, exit="exit 0")
+    verdict = Judge(bundle, ProbePlan.draw(bundle, 1), SandboxLimits()).judge(result).verdicts["test-matmul-immediate"]
+    assert verdict.status == "error"
+
+
+def test_the_help_states_the_default_seeds_the_code_uses() -> None:
+    from grader.cli_check import RUNS_HELP
+    from grader.services.check import DEFAULT_RUNS
+
+    assert f"[default: {DEFAULT_RUNS}: seeds 0-{FIXED_SEEDS - 1}" in RUNS_HELP
+    assert f"then {DEFAULT_RUNS - FIXED_SEEDS} fresh ones" in RUNS_HELP
+    assert f"{1 - (499 / 500) ** (DEFAULT_RUNS - FIXED_SEEDS):.1%}" == "95.0%" and "5.0%" in RUNS_HELP

@@ -14,12 +14,12 @@ import numpy as np
 
 from grader.assignments.bundle import AssignmentBundle
 from grader.assignments.check_report import CheckItem, CheckReport, Sweep
-from grader.assignments.check_sweep import sweep_locked_tests
 from grader.assignments.release import clear_solutions
 from grader.sandbox.job import SandboxLimits
 from grader.sandbox.runner import SandboxRunner
 from grader.scoring.score import Score
-from grader.services.evaluate import evaluate
+from grader.services.check_sweep import seed_budgets, sweep_locked_tests
+from grader.services.evaluate import Evaluation, evaluate
 
 __all__ = ["DEFAULT_FULL_RUNS", "DEFAULT_RUNS", "FIXED_SEEDS", "CheckItem", "CheckReport", "check_bundle",
            "sweep_seeds"]
@@ -42,11 +42,11 @@ def sweep_seeds(runs: int, rng: np.random.Generator) -> list[int]:
 
 
 def _graded(bundle: AssignmentBundle, text: str, runner: SandboxRunner, limits: SandboxLimits,
-            probe_seed: int) -> Score:
+            probe_seed: int) -> Evaluation:
     """One graded run of `text` as a submission, as a worker grades one."""
     filename = Path(bundle.submission_filename).stem + ".py"
     return evaluate(bundle, text.encode("utf-8"), filename, runner, limits, max_bytes=MAX_SOURCE_BYTES,
-                    probe_seed=probe_seed).score
+                    probe_seed=probe_seed)
 
 
 def check_bundle(bundle: AssignmentBundle, *, runner: SandboxRunner, runs: int = DEFAULT_RUNS,
@@ -63,10 +63,12 @@ def check_bundle(bundle: AssignmentBundle, *, runner: SandboxRunner, runs: int =
     limits = limits or SandboxLimits()
     seed = secrets.randbits(32) if seed is None else seed
     rng = np.random.default_rng(seed)
-    solution = [_graded(bundle, bundle.source_text, runner, limits, int(rng.integers(2**32)))
-                for _ in range(full_runs)]
-    release = _graded(bundle, clear_solutions(bundle.source_text), runner, limits, int(rng.integers(2**32)))
-    sweeps = sweep_locked_tests(bundle, runner, limits, sweep_seeds(runs, rng))
+    graded = [_graded(bundle, bundle.source_text, runner, limits, int(rng.integers(2**32)))
+              for _ in range(full_runs)]
+    release = _graded(bundle, clear_solutions(bundle.source_text), runner, limits, int(rng.integers(2**32))).score
+    budgets = seed_budgets(bundle, [evaluation.result for evaluation in graded])
+    sweeps = sweep_locked_tests(bundle, runner, limits, sweep_seeds(runs, rng), budgets)
+    solution = [evaluation.score for evaluation in graded]
     items = [_item(index, solution, release, sweeps.get(scored.item.id))
              for index, scored in enumerate(solution[0].items)]
     return CheckReport(assignment=bundle.name, title=bundle.title, rubric_version=bundle.rubric.version,

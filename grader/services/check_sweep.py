@@ -10,30 +10,55 @@ from grader.assignments.bundle import AssignmentBundle
 from grader.assignments.check_report import Sweep
 from grader.notebooks.reader import read_submission
 from grader.notebooks.restore import restore_locked_cells
-from grader.sandbox.job import JobTest, SandboxJob, SandboxLimits, UnitLimits
+from grader.sandbox.job import JobTest, SandboxJob, SandboxLimits, SandboxResult, UnitLimits
 from grader.sandbox.runner import SandboxRunner
 from grader.services.evaluate import item_limits
 from grader.verdicts.judge import parse_report
 from grader.verdicts.wire import SandboxReport, UnitRecord
 
-SWEEP_SEED_CPU_S = 0.2  # what one seed of a locked test may cost on average in a sweep (a layers seed: ~1 ms)
+SEED_CPU_FACTOR = 10  # a seed of a sweep may cost this many times what one seed cost in the graded runs
+SEED_CPU_FLOOR_S = 0.01  # and at least this (a layers seed costs ~0.3 ms; /proc counts in 10 ms ticks)
 MAX_UNIT_S = 3600.0
+CPU_TICK_S = 0.01
 
 
-def sweep_limits(limits: SandboxLimits, own: UnitLimits | None, seeds: int) -> UnitLimits:
-    """A sweep's limits scale with its seeds: one graded unit's CPU plus SWEEP_SEED_CPU_S per seed, and twice
-    that in wall time (the check may share its machine)."""
-    cpu = min(MAX_UNIT_S, limits.for_unit(own).per_test_cpu_s + seeds * SWEEP_SEED_CPU_S)
+def seed_budgets(bundle: AssignmentBundle, graded: list[SandboxResult]) -> dict[str, float]:
+    """CPU seconds one seed of each locked test may cost in its sweep: SEED_CPU_FACTOR times the most one attempt
+    of it took in the solution's graded runs (PID 1's own count), at least SEED_CPU_FLOOR_S, at most one unit's
+    limit. So a solution that loops under some seed costs about ten times its normal sweep, never hours."""
+    costs: dict[str, float] = {}
+    for result in graded:
+        try:
+            report = parse_report(result.report or b"")
+        except ValueError:
+            continue
+        for item in bundle.rubric.items:
+            record = report.units.get(item.id)
+            if item.kind == "locked" and record is not None and record.unit_end and record.unit_result:
+                spent = max(0.0, record.unit_end.cpu_s - CPU_TICK_S)  # a fast test may straddle one tick
+                attempt = spent / max(1, record.unit_result.outcome.attempts)
+                costs[item.id] = max(costs.get(item.id, 0.0), attempt)
+    return {item.id: max(SEED_CPU_FLOOR_S, SEED_CPU_FACTOR * costs.get(item.id, 0.0))
+            for item in bundle.rubric.items if item.kind == "locked"}
+
+
+def sweep_limits(limits: SandboxLimits, own: UnitLimits | None, seeds: int, seed_cpu_s: float) -> UnitLimits:
+    """A sweep's limits scale with its seeds: one graded unit's CPU plus `seed_cpu_s` (at most that unit's CPU)
+    per seed, and twice that in wall time (the check may share its machine)."""
+    unit = limits.for_unit(own).per_test_cpu_s
+    cpu = min(MAX_UNIT_S, unit + seeds * min(seed_cpu_s, unit))
     return UnitLimits(per_test_cpu_s=cpu, per_test_wall_s=min(MAX_UNIT_S, 2 * cpu + 5))
 
 
-def sweep_job(bundle: AssignmentBundle, limits: SandboxLimits, seeds: list[int]) -> SandboxJob:
+def sweep_job(bundle: AssignmentBundle, limits: SandboxLimits, seeds: list[int],
+              budgets: dict[str, float]) -> SandboxJob:
     """The solution's cells, then one sweep unit per locked item; no probes. The job's wall clock covers them all."""
     filename = bundle.submission_filename.rsplit(".", 1)[0] + ".py"
     restored = restore_locked_cells(read_submission(bundle.source_text.encode("utf-8"), filename,
                                                     max_bytes=16 * 1024 * 1024), bundle.source_cells)
     tests = [JobTest(item_id=item.id, source=restored.tests[item.id], seeds=list(seeds), sweep=True,
-                     limits=sweep_limits(limits, item_limits(item), len(seeds)))
+                     limits=sweep_limits(limits, item_limits(item), len(seeds),
+                                        budgets.get(item.id, SEED_CPU_FLOOR_S)))
              for item in bundle.rubric.items if item.kind == "locked"]
     wall = limits.wall_s + sum(float(test.limits.per_test_wall_s or 0) for test in tests if test.limits)
     return SandboxJob(module_name=bundle.module_name, cells=restored.cells, tests=tests, probes=[],
@@ -41,9 +66,9 @@ def sweep_job(bundle: AssignmentBundle, limits: SandboxLimits, seeds: list[int])
 
 
 def sweep_locked_tests(bundle: AssignmentBundle, runner: SandboxRunner, limits: SandboxLimits,
-                       seeds: list[int]) -> dict[str, Sweep]:
-    """Every locked item's sweep on the solution, by item id."""
-    job = sweep_job(bundle, limits, seeds)
+                       seeds: list[int], budgets: dict[str, float]) -> dict[str, Sweep]:
+    """Every locked item's sweep on the solution, by item id, each seed costing at most its budget on average."""
+    job = sweep_job(bundle, limits, seeds, budgets)
     if not job.tests:
         return {}
     result = runner.run(job)
@@ -62,7 +87,8 @@ def _sweep(report: SandboxReport, record: UnitRecord | None, seeds: list[int], l
     outcome = record.unit_result.outcome if record is not None and record.unit_result is not None else None
     if outcome is not None and outcome.status == "swept" and outcome.runs == len(seeds) \
             and outcome.passed <= outcome.runs:
-        failures = [failure for failure in outcome.failures if failure.seed in set(seeds)]
+        sent = set(seeds)
+        failures = [failure for failure in outcome.failures if failure.seed in sent]
         if outcome.passed < outcome.runs and not failures:
             return Sweep(runs=len(seeds), passed=0, error="the sweep reported failures without their seeds")
         first = failures[0] if failures else None
@@ -84,7 +110,8 @@ def _no_count(report: SandboxReport, record: UnitRecord | None, outcome: object,
     if end.ended == "wall":
         return f"the sweep took longer than {limits.per_test_wall_s:.0f} s (wall clock)"
     if end.ended == "signal" and end.cpu_s >= limits.per_test_cpu_s - 0.5:
-        return f"the sweep used more than {limits.per_test_cpu_s:.0f} s of CPU: lower --runs or speed the test up"
+        return (f"the sweep used more than {limits.per_test_cpu_s:.0f} s of CPU (ten times what its seeds cost in the "
+                "graded runs): a seed that loops, or lower --runs")
     if end.ended == "signal":
         return f"the sweep's process was killed by signal {end.signal}"
     return f"the sweep's process exited (code {end.code}) before reporting: does the test call sys.exit()?"

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 class CheckOutcome(Protocol):
-    """What settling needs of a check report (grader.assignments.check.CheckReport)."""
+    """What settling needs of a check report (grader.assignments.check_report.CheckReport)."""
 
     passed: bool
 
@@ -151,7 +151,7 @@ def settle_check(session: Session, *, version_id: str, report: CheckOutcome) -> 
 def _check_fn(check: CheckFn | None) -> CheckFn:
     if check is not None:
         return check
-    from grader.assignments.check import check_bundle
+    from grader.services.check import check_bundle
 
     return check_bundle
 

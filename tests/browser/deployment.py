@@ -1,6 +1,7 @@
 """The deployment the browser tests sign in to: real `grader serve` and `grader worker` processes on a fresh Postgres
 database and a Redis database of our own, with one course whose `layers` assignment holds graded submissions."""
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,8 @@ from tests.api.stack import ApiStack, FakeLmsServer, api_stack
 from tests.conftest import EXAMPLE_SOLUTION, REPO_ROOT, SUBMISSIONS
 from tests.stack.processes import wait_until
 
-BROWSER_REDIS_DB = 11
+# Two browser runs on one Redis database would take each other's messages; a second run picks another one.
+BROWSER_REDIS_DB = int(os.environ.get("GRADER_TEST_BROWSER_REDIS_DB", "11"))
 SECRET = "browser-passback-secret-5e4d3c2b1a09"
 COURSE = "cs249r-browser"
 ASSIGNMENT = "layers"

@@ -65,7 +65,7 @@ def get_assignments(principal: Instructor, session: SessionDep) -> list[Assignme
 
 @router.post("", status_code=202, response_model=VersionAccepted,
              summary="Upload an assignment bundle: stored as `checking`, then checked by a worker and published",
-             responses=error_responses(401, 403, 404, 413, 422))
+             responses=error_responses(400, 401, 403, 404, 413, 422))
 def post_assignment(
     bundle: Annotated[UploadFile, File(description="the bundle folder as a .zip or .tar.gz archive")],
     principal: Instructor, session: SessionDep, settings: SettingsDep, response: Response,
@@ -110,7 +110,7 @@ def get_version(assignment_id: AssignmentId, version_id: VersionId, principal: I
 
 @router.put("/{assignment_id}/current", response_model=CurrentVersion,
             summary="Grade with another published version of this course, or (null) the shipped bundle again",
-            responses=error_responses(401, 403, 404, 409, 422))
+            responses=error_responses(400, 401, 403, 404, 409, 422))
 def put_current(assignment_id: AssignmentId, change: CurrentChange, principal: Instructor,
                 session: SessionDep) -> CurrentVersion:
     assignment_versions.set_current(session, course=principal.course, assignment=assignment_id,

@@ -12,7 +12,6 @@ from grader.notebooks.reader import read_submission
 from grader.notebooks.restore import restore_locked_cells
 from grader.sandbox.job import JobTest, SandboxJob, SandboxLimits, SandboxResult, UnitLimits
 from grader.sandbox.runner import SandboxRunner
-from grader.services.evaluate import item_limits
 from grader.verdicts.judge import parse_report
 from grader.verdicts.wire import SandboxReport, UnitRecord
 
@@ -57,7 +56,7 @@ def sweep_job(bundle: AssignmentBundle, limits: SandboxLimits, seeds: list[int],
     restored = restore_locked_cells(read_submission(bundle.source_text.encode("utf-8"), filename,
                                                     max_bytes=16 * 1024 * 1024), bundle.source_cells)
     tests = [JobTest(item_id=item.id, source=restored.tests[item.id], seeds=list(seeds), sweep=True,
-                     limits=sweep_limits(limits, item_limits(item), len(seeds),
+                     limits=sweep_limits(limits, item.limits, len(seeds),
                                         budgets.get(item.id, SEED_CPU_FLOOR_S)))
              for item in bundle.rubric.items if item.kind == "locked"]
     wall = limits.wall_s + sum(float(test.limits.per_test_wall_s or 0) for test in tests if test.limits)

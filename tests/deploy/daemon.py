@@ -167,18 +167,46 @@ def _remove_cgroups() -> None:
             parent.rmdir()
 
 
-def _end_shims(run_dir: Path) -> None:
-    """containerd shims of this daemon (their address is under its exec root) that outlived it, by pid."""
+def _end_under(run_dir: Path) -> None:
+    """containerd and its shims of one daemon (their config and address are under its run folder) that outlived
+    it, by pid."""
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"containerd-shim-runc-v2") and any(str(run_dir).encode() in a for a in argv):
+        argv = _argv_of(proc) if proc.name.isdigit() else []
+        if argv and argv[0].endswith((b"containerd", b"containerd-shim-runc-v2")) \
+                and any(str(run_dir).encode() in a for a in argv):
             with suppress(ProcessLookupError):
                 os.kill(int(proc.name), signal.SIGKILL)
+
+
+def _argv_of(proc: Path) -> list[bytes]:
+    try:
+        return (proc / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def _end_orphaned_daemons() -> None:
+    """A dockerd on the cached data root while we hold the cache lock was left by a run that was killed (the lock
+    dies with its holder, the daemon does not: it has a session of its own). It still holds the data root's
+    database, so a new daemon would time out opening it: end it, then its containerd and shims, by pid."""
+    data_root = f"--data-root={CACHE_DIR}".encode()
+    for proc in Path("/proc").iterdir():
+        argv = _argv_of(proc) if proc.name.isdigit() else []
+        if not (argv and argv[0].endswith(b"dockerd") and any(a.startswith(data_root) for a in argv)):
+            continue
+        exec_roots = [a.split(b"=", 1)[1].decode() for a in argv if a.startswith(b"--exec-root=")]
+        pid = int(proc.name)
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        for exec_root in exec_roots:
+            _end_under(Path(exec_root).parent)
+            _unmount_under(Path(exec_root).parent)
+            shutil.rmtree(Path(exec_root).parent, ignore_errors=True)
 
 
 @contextmanager
@@ -192,6 +220,7 @@ def docker_daemon() -> Iterator[Docker]:
     run_dir = Path(tempfile.mkdtemp(prefix="grader-dockerd-"))
     log = run_dir / "dockerd.log"
     with cache_lock(), open(log, "wb") as log_handle:
+        _end_orphaned_daemons()
         process = subprocess.Popen(_dockerd_argv(run_dir, storage_driver), stdout=log_handle,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         docker: Docker | None = None
@@ -202,7 +231,7 @@ def docker_daemon() -> Iterator[Docker]:
             yield docker
         finally:
             stop(process, docker)
-            _end_shims(run_dir)
+            _end_under(run_dir)
             _unmount_under(run_dir)
             _unmount_under(CACHE_DIR / f"docker-{storage_driver}", itself=True)
             _remove_bridge()

@@ -104,13 +104,16 @@ class Replay:
         return self.reference.build(self.data(index))
 
 
-def judge_seeds(results: list[CallResult], replica: Callable[[Replay], None], *,
-                tensor: ReferenceTensor | None = None) -> str | None:
-    """The locked test's retry loop: the first seed whose replica passes wins; an error ends the loop."""
+def judge_seeds(results: list[CallResult], replica: Callable[[Any], None], *,
+                tensor: ReferenceTensor | None = None, read: Callable[[CallResult], Any] | None = None) -> str | None:
+    """The locked test's retry loop: the first seed whose replica passes wins; an error ends the loop.
+
+    `read` turns one seed's result into what the replica reads (default: this module's Replay), so a bundle with
+    a reader of its own keeps the one loop."""
     problem = "the test was not replayed"
     for result in results:
         try:
-            replica(Replay(result, tensor))
+            replica(read(result) if read is not None else Replay(result, tensor))
         except CheckFailed as exc:
             problem = str(exc)
             continue

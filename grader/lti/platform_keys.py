@@ -7,6 +7,7 @@ import jwt
 from jwt import PyJWK, PyJWKClient
 
 from grader.config import Settings
+from grader.user_agent import user_agent
 
 
 @dataclass
@@ -38,6 +39,6 @@ class PlatformKeys:
             if client is None:
                 client = jwt.PyJWKClient(jwks_url, cache_jwk_set=True, lifespan=self.lifespan_s,
                                          timeout=self.timeout_s, cooldown_duration=self.cooldown_s,
-                                         headers={"User-Agent": "tinytorch-grader-lti/1"})
+                                         headers={"User-Agent": user_agent("lti")})
                 self._clients[jwks_url] = client
             return client

@@ -16,7 +16,7 @@ from grader.verdicts.judge import parse_report
 from grader.verdicts.wire import SandboxReport, UnitRecord
 
 SEED_CPU_FACTOR = 10  # a seed of a sweep may cost this many times what one seed cost in the graded runs
-SEED_CPU_FLOOR_S = 0.01  # and at least this (a layers seed costs ~0.3 ms; /proc counts in 10 ms ticks)
+SEED_CPU_FLOOR_S = 0.01  # and at least this (a seed of a shipped bundle costs ~0.3 ms; /proc counts in 10 ms ticks)
 MAX_UNIT_S = 3600.0
 CPU_TICK_S = 0.01
 

@@ -71,11 +71,12 @@ def courier_from_settings(settings: Settings, client: "httpx.Client | None" = No
     from grader.lti.access_tokens import AccessTokens, token_store_for
     from grader.passback.ags import AgsChannel
     from grader.services.callback_guard import CallbackPolicy, PinnedTransport
+    from grader.user_agent import user_agent
 
     policy = CallbackPolicy.from_cidrs(settings.passback_allowed_networks)
     client = client or httpx.Client(timeout=settings.passback_timeout_s, follow_redirects=False,
                                     transport=PinnedTransport(policy),
-                                    headers={"User-Agent": "tinytorch-grader-passback/1"})
+                                    headers={"User-Agent": user_agent("passback")})
     tokens = AccessTokens(settings=settings, store=token_store_for(settings), client=client)
     return Courier(secret=settings.passback_secret.encode("utf-8"), client=client,
                    retry_base_s=settings.passback_retry_base_s, retry_max_s=settings.passback_retry_max_s,

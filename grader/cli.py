@@ -3,6 +3,8 @@
 Commands import what they use inside their body, so `grader --help` loads neither settings, the ORM, Rich nor numpy.
 """
 
+import atexit
+import gc
 import json
 import sys
 import threading
@@ -209,7 +211,13 @@ register_lti_commands(app)
 
 def main() -> None:
     """Console entry point; an unexpected failure is exit 1 with a one-line reason, not a traceback (a bad
-    setting, like every GraderError, is answered by the root group with its own exit code)."""
+    setting, like every GraderError, is answered by the root group with its own exit code).
+
+    The last exit handler freezes the heap: the interpreter's teardown would otherwise run the collector over
+    every object a grade left (0.4 s, more than a tenth of `grade FILE`). Connections and sandboxes are closed
+    by their own exit handlers before it.
+    """
+    atexit.register(gc.freeze)
     try:
         app()
     except (KeyboardInterrupt, SystemExit):

@@ -26,9 +26,9 @@ class _Announcing:
 
 def _package(assignment: str) -> "PackageSpec":
     """The package of the assignment the file is graded against, found on the sandbox's own thread."""
-    from grader.assignments.registry import find_assignment
+    from grader.assignments.registry import find_package
 
-    return find_assignment(assignment).package
+    return find_package(assignment)
 
 
 def grade_file_once(settings: "Settings", *, content: bytes, filename: str, student: str,

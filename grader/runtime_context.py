@@ -1,5 +1,6 @@
 """Wiring for one process: engine, sessions and sandbox built from settings, on demand, never on import."""
 
+import atexit
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,11 @@ from grader.services.results import result_document
 
 @cache
 def engine_for(url: str) -> Engine:
-    return make_engine(url)
+    """The process's engine for `url`; its connections are closed at exit, not left to the interpreter's teardown
+    (SQLite checkpoints its log when the last one closes)."""
+    engine = make_engine(url)
+    atexit.register(engine.dispose)
+    return engine
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:

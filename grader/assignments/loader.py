@@ -7,23 +7,13 @@ from grader.assignments.archive import MANIFEST, is_archive, unpack
 from grader.assignments.hidden import load_probes
 from grader.assignments.items import rubric_items
 from grader.assignments.loaded import AssignmentBundle
-from grader.assignments.marked_yaml import MarkedDocument, load_marked
-from grader.assignments.package_files import build_package
+from grader.assignments.marked_yaml import MarkedDocument
+from grader.assignments.package_files import build_package, read_manifest
 from grader.assignments.schema import AssignmentSpec, parse_spec
 from grader.assignments.source import read_source
 from grader.assignments.version import bundle_version, judge_files
 from grader.errors import BundleInvalid
 from grader.scoring.rubric import Rubric
-
-
-def _manifest(folder: Path, file: str) -> MarkedDocument:
-    path = folder / MANIFEST
-    if not path.is_file():
-        raise BundleInvalid(f"not a bundle: it has no {MANIFEST}", file=file)
-    try:
-        return load_marked(path.read_text(encoding="utf-8"), f"{file}/{MANIFEST}")
-    except UnicodeDecodeError as exc:
-        raise BundleInvalid(f"not UTF-8 text (byte {exc.start})", file=f"{file}/{MANIFEST}") from exc
 
 
 def _source_path(spec: AssignmentSpec, folder: Path, document: MarkedDocument) -> Path:
@@ -38,7 +28,7 @@ def _source_path(spec: AssignmentSpec, folder: Path, document: MarkedDocument) -
 def load_folder(folder: Path, *, file: str | None = None, keepalive: object = None) -> AssignmentBundle:
     """Load and check the bundle in `folder`; `file` is how errors name it (the folder by default)."""
     file = file or str(folder)
-    document = _manifest(folder, file)
+    document = read_manifest(folder, file)
     spec = parse_spec(document)
     source_path = _source_path(spec, folder, document)
     source_text, cells = read_source(source_path, file=f"{file}/{spec.source}")

@@ -7,8 +7,9 @@ Files come from a folder of the bundle (`package/` by default) and, by name, fro
 import importlib.util
 from pathlib import Path, PurePosixPath
 
-from grader.assignments.marked_yaml import MarkedDocument
-from grader.assignments.schema import AssignmentSpec
+from grader.assignments.archive import MANIFEST
+from grader.assignments.marked_yaml import MarkedDocument, load_marked
+from grader.assignments.schema import AssignmentSpec, parse_spec
 from grader.errors import BundleInvalid
 from grader.sandbox.package import RUNTIME_FILE, PackageSpec
 
@@ -103,3 +104,21 @@ def build_package(spec: AssignmentSpec, folder: Path, document: MarkedDocument, 
     preimports = modules if spec.package.preimports is None else spec.package.preimports
     return PackageSpec(files=tuple(sorted(files.items())), preimports=tuple(preimports),
                        tensor_class=spec.tensor_class or "")
+
+
+def read_manifest(folder: Path, file: str) -> MarkedDocument:
+    """The bundle's assignment.yaml, parsed with line marks; `file` is how errors name the bundle."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise BundleInvalid(f"not a bundle: it has no {MANIFEST}", file=file)
+    try:
+        return load_marked(path.read_text(encoding="utf-8"), f"{file}/{MANIFEST}")
+    except UnicodeDecodeError as exc:
+        raise BundleInvalid(f"not UTF-8 text (byte {exc.start})", file=f"{file}/{MANIFEST}") from exc
+
+
+def load_package(folder: Path, *, file: str) -> PackageSpec:
+    """The package of the bundle in `folder` alone, without its source or hidden tests: what a sandbox needs to
+    start, known before the rest of the bundle is read (loading the bundle checks it whole, this included)."""
+    document = read_manifest(folder, file)
+    return build_package(parse_spec(document), folder, document, file=file)

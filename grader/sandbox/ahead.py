@@ -16,6 +16,8 @@ from grader.sandbox.job import SandboxJob, SandboxResult
 from grader.sandbox.package import PackageSpec
 from grader.sandbox.runner import SandboxRunner, limits_from_settings, make_runner
 
+SPAWN_WAIT_S = 1.0  # how long the caller yields to this thread (a runtime staged for the first time: no longer)
+
 
 class AheadRunner:
     """The configured sandbox started ahead: bubblewrap's warm sandbox, driven by the thread that started it.
@@ -35,10 +37,12 @@ class AheadRunner:
         self._results: queue.Queue[SandboxResult | BaseException] = queue.Queue()
         self._lock = threading.Lock()
         self._settled = threading.Event()  # the start is over, whichever way it went
+        self._spawning = threading.Event()  # this thread's own Python work is done: the sandbox is being spawned
         self._thread = threading.Thread(target=self._serve, args=(warm, package), name="grader-sandbox-ahead",
                                         daemon=True)
         self._thread.start()
         atexit.register(self._at_exit)
+        self._spawning.wait(SPAWN_WAIT_S)
 
     def _serve(self, settings: Settings, package: Callable[[], PackageSpec]) -> None:
         from grader.sandbox.warm_backend import WarmRunner
@@ -49,10 +53,13 @@ class AheadRunner:
             runner = make_runner(settings)  # stages the runtime if it is not yet
             if isinstance(runner, WarmRunner):
                 atexit.unregister(runner.close)  # closed from this thread, or not waited for (see _at_exit)
-                runner.start_ahead(limits_from_settings(settings), package())
+                spec = package()
+                self._spawning.set()
+                runner.start_ahead(limits_from_settings(settings), spec)
         except Exception as exc:  # raised where the job is run, like the same failure of any other runner
             failure = exc
         finally:
+            self._spawning.set()
             self._settled.set()
         while (job := self._jobs.get()) is not None:
             try:

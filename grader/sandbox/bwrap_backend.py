@@ -13,6 +13,7 @@ from grader.sandbox.uids import UidLease
 SITE_MOUNT = "/opt/site"
 PACKAGE_MOUNT = "/opt/package"
 HARNESS_MOUNT = "/opt/harness"
+FONT_CACHE_MOUNT = "/opt/fonts"
 SANDBOX_UID = 1000
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/bin", "/etc/fonts")
 
@@ -47,6 +48,7 @@ class BwrapRunner:
         args += ["--ro-bind", str(self.runtime.site_dir), SITE_MOUNT]
         args += ["--ro-bind", str(self.runtime.package(job.package)), PACKAGE_MOUNT]
         args += ["--ro-bind", str(self.runtime.harness_dir), HARNESS_MOUNT]
+        args += ["--ro-bind", str(self.runtime.font_cache_dir), FONT_CACHE_MOUNT]
         return args
 
     def _privilege_drop(self, uid: int | None) -> list[str]:
@@ -87,7 +89,7 @@ class BwrapRunner:
 
     @staticmethod
     def environment() -> dict[str, str]:
-        return sandbox_environment(f"{PACKAGE_MOUNT}:{SITE_MOUNT}", PACKAGE_MOUNT, pid_namespace=True)
+        return sandbox_environment(f"{PACKAGE_MOUNT}:{SITE_MOUNT}", PACKAGE_MOUNT, FONT_CACHE_MOUNT, pid_namespace=True)
 
     def run(self, job: SandboxJob) -> SandboxResult:
         result = launch(self.command(job), self.environment(), job, cwd="/")

@@ -5,9 +5,10 @@ import os
 PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
-def sandbox_environment(harness_path: str, package: str, *, pid_namespace: bool) -> dict[str, str]:
+def sandbox_environment(harness_path: str, package: str, font_cache: str, *, pid_namespace: bool) -> dict[str, str]:
     """A clean environment; only CPU-quirk settings for OpenBLAS are carried over from the host. `package` is the
-    staged package's folder as the sandbox sees it (the zygote reads its runtime description there)."""
+    staged package's folder as the sandbox sees it (the zygote reads its runtime description there), `font_cache`
+    the staged font list's folder (the zygote seeds MPLCONFIGDIR from it)."""
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
@@ -21,6 +22,7 @@ def sandbox_environment(harness_path: str, package: str, *, pid_namespace: bool)
         "PYTHONDONTWRITEBYTECODE": "1",
         "HARNESS_PATH": harness_path,
         "HARNESS_PACKAGE": package,
+        "HARNESS_FONT_CACHE": font_cache,
         "HARNESS_PID_NAMESPACE": "1" if pid_namespace else "0",
     }
     for name in PASSED_THROUGH:

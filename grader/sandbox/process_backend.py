@@ -22,7 +22,8 @@ class ProcessRunner:
         workdir = tempfile.mkdtemp(prefix="grader-run-")
         try:
             package = self.runtime.package(job.package)
-            env = sandbox_environment(f"{package}:{self.runtime.site_dir}", str(package), pid_namespace=False)
+            env = sandbox_environment(f"{package}:{self.runtime.site_dir}", str(package),
+                                      str(self.runtime.font_cache_dir), pid_namespace=False)
             env["HOME"] = workdir
             env["MPLCONFIGDIR"] = f"{workdir}/.matplotlib"
             argv = [str(self.runtime.python), "-I", "-S", str(self.runtime.harness_dir / "main.py")]

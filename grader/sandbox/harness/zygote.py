@@ -68,8 +68,21 @@ def _tensor_class(spec: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def _seed_font_cache() -> None:
+    """Put the font list the host staged where matplotlib looks, so importing pyplot does not scan every font."""
+    source, target = os.environ.get("HARNESS_FONT_CACHE", ""), os.environ.get("MPLCONFIGDIR", "")
+    if not source or not target or not os.path.isdir(source):
+        return
+    os.makedirs(target, exist_ok=True)
+    for name in os.listdir(source):
+        if name.startswith("fontlist-") and name.endswith(".json"):
+            with open(os.path.join(source, name), "rb") as staged, open(os.path.join(target, name), "wb") as seeded:
+                seeded.write(staged.read())
+
+
 def _preload() -> None:
     """Import everything a notebook and the harness use, run the warm-up, and freeze the heap for the GC."""
+    _seed_font_cache()
     import matplotlib
 
     matplotlib.use("Agg")

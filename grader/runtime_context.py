@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from grader.config import Settings
 from grader.db import make_engine, make_session_factory, session_scope
-from grader.migrate import is_current, upgrade
+from grader.migrate import create_at_head, is_current, upgrade
 from grader.sandbox.runner import SandboxRunner, make_runner
 from grader.services.accept import Upload, accept_submission
 from grader.services.grade import load_run
@@ -42,12 +42,14 @@ def runner_for(settings: Settings) -> SandboxRunner:
 
 
 def ensure_embedded_schema(settings: Settings) -> None:
-    """The embedded SQLite default migrates itself; a server database is migrated by `grader db upgrade`."""
+    """The embedded SQLite default migrates itself (a new one is created at head at once); a server database is
+    migrated by `grader db upgrade`."""
     if not settings.database_url:
         settings.home.mkdir(parents=True, exist_ok=True)
     engine = engine_for(settings.effective_database_url)
-    if not is_current(engine):
-        upgrade(engine)
+    if is_current(engine) or (not settings.database_url and create_at_head(engine)):
+        return
+    upgrade(engine)
 
 
 def grade_file_embedded(settings: Settings, *, content: bytes, filename: str, student: str,

@@ -45,7 +45,7 @@ def test_environment_is_built_from_nothing(runner: SandboxRunner, limits: Sandbo
     assert printed(report) == sorted([
         "PATH", "HOME", "LANG", "MPLBACKEND", "MPLCONFIGDIR", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
         "MKL_NUM_THREADS", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "HARNESS_PATH", "HARNESS_PACKAGE",
-        "HARNESS_PID_NAMESPACE", "PWD",
+        "HARNESS_PID_NAMESPACE", "HARNESS_FONT_CACHE", "PWD",
         *carried,
     ])
     assert "never-inside" not in report.stdout

@@ -69,8 +69,9 @@ def _parse_ipynb(text: str) -> nbformat.NotebookNode:
     cells = data.get("cells")
     if not isinstance(cells, list):
         raise _not_notebook("it has no list of cells")
-    # The notebook's own metadata (kernel, jupytext options) decides nothing here, and a student's odd values in
-    # it would steer jupytext when the dashboard shows the file: the grader reads the cells only.
+    # The notebook's own metadata (kernel, jupytext options) and a cell's, but for its nbgrader hints, decide
+    # nothing here, and a student's odd values in them (a number as jupytext's cell_marker) would steer jupytext
+    # when the dashboard shows the file: the grader reads the cells' type, source and nbgrader metadata only.
     data["metadata"] = {}
     for index, cell in enumerate(cells):
         problem = _cell_problem(cell)
@@ -78,7 +79,8 @@ def _parse_ipynb(text: str) -> nbformat.NotebookNode:
             raise _not_notebook(f"cell {index} {problem}")
         if isinstance(cell["source"], list):
             cell["source"] = "".join(cell["source"])
-        cell.setdefault("metadata", {})  # nbformat 4 requires it; what reads the cells again (jupytext) relies on it
+        metadata = cell.get("metadata", {})
+        cell["metadata"] = {"nbgrader": metadata["nbgrader"]} if "nbgrader" in metadata else {}
     try:
         return nbformat.from_dict(data)
     except RecursionError as exc:

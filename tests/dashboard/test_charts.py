@@ -1,5 +1,7 @@
 """Chart geometry and SVG, and the code panel's solution marking: pure functions, no database."""
 
+import json
+
 import jupytext
 
 from grader.assignments.bundle import load_assignment
@@ -83,6 +85,18 @@ def test_a_notebook_is_shown_as_percent_text_with_cells_marked() -> None:
     listing = code_listing(content.encode(), "layers_dev.ipynb", load_assignment("layers"), max_bytes=MAX_BYTES)
     assert listing.marked == ["matmul-naive", "dense-layer"]
     assert not any(line.text.startswith('{"cells"') for block in listing.blocks for line in block.lines)
+
+
+def test_a_students_jupytext_cell_options_do_not_steer_the_listing() -> None:
+    """jupytext reads a cell's own options (cell_marker, lines_to_next_cell) when it writes; a student's odd values
+    crashed the listing (found by tests/notebooks/test_reader_fuzz.py). Only nbgrader metadata is kept."""
+    notebook = json.loads(jupytext.writes(jupytext.reads(EXAMPLE_SOLUTION.read_text(), fmt="py:percent"),
+                                          fmt="ipynb"))
+    for cell in notebook["cells"]:
+        cell["metadata"].update(cell_marker=1, lines_to_next_cell="many", region_name=[])
+    listing = code_listing(json.dumps(notebook).encode(), "layers_dev.ipynb", load_assignment("layers"),
+                           max_bytes=MAX_BYTES)
+    assert listing.marked == ["matmul-naive", "dense-layer"]
 
 
 def test_an_unreadable_file_is_shown_raw_with_a_note() -> None:

@@ -51,11 +51,13 @@ def grade(
     The submission is stored without a course: `grader regrade` (without --course) and the database see it, the
     HTTP API and the dashboard, which show one course's submissions posted by its LMS, do not.
     """
-    from grader.cli_progress import waiting_on_stderr
-    from grader.cli_stack import NotGraded, grade_queued
-    from grader.config import get_settings
-    from grader.grade_once import grade_file_once
+    from grader.imports import without_collection
 
+    with without_collection():
+        from grader.cli_progress import waiting_on_stderr
+        from grader.cli_stack import NotGraded, grade_queued
+        from grader.config import get_settings
+        from grader.grade_once import grade_file_once
     assignment = _assignment_for(assignment, bundle, queue, as_json)
     if path.is_dir():
         if queue:
@@ -109,9 +111,12 @@ def _assignment_for(assignment: str | None, bundle: Path | None, queue: bool, as
 
 def _grade_folder(folder: Path, assignment: str, as_json: bool) -> None:
     """One row (or JSON line) per file as each is graded; the exit code is the worst file's."""
-    from grader.cli_output import FolderTable
-    from grader.config import get_settings
-    from grader.grade_folder import grade_folder, submission_files
+    from grader.imports import without_collection
+
+    with without_collection():
+        from grader.cli_output import FolderTable
+        from grader.config import get_settings
+        from grader.grade_folder import grade_folder, submission_files
 
     files = submission_files(folder)
     if not files:

@@ -40,7 +40,9 @@ def grade_file_once(settings: "Settings", *, content: bytes, filename: str, stud
     runner: SandboxRunner = one_shot_runner(settings, lambda: _package(assignment))
     if on_job is not None:
         runner = _Announcing(runner, on_job)
-    from grader.runtime_context import grade_file_embedded
+    from grader.imports import without_collection
 
+    with without_collection():
+        from grader.runtime_context import grade_file_embedded
     return grade_file_embedded(settings, content=content, filename=filename, student=student, assignment=assignment,
                                runner=runner)

@@ -5,7 +5,7 @@ Machines here differ by 2x from one day to the next, so every figure is a ratio 
 commands. Each command is a fresh process, timed wall-clock from spawn to exit, on this checkout and on a base
 checkout (default: today's main, commit 1f57844, in /tmp/cli-base), both run by this venv's interpreter with
 PYTHONPATH naming the checkout (the same libraries, so the difference is the code), from a working
-directory outside both. Runs alternate between the
+directory outside both, after writing both checkouts' bytecode as an install would. Runs alternate between the
 two so that a change in load hits both.
 
 - `grader --help`

@@ -49,7 +49,7 @@ class Runtime:
     def package(self, spec: PackageSpec) -> Path:
         """The folder `spec` is staged in, staged now if no job needed it before (atomic, as every folder here)."""
         target = self.package_dir / spec.digest
-        return target if target.exists() else _stage(target, _fill_package(spec))
+        return target if target.exists() else _stage(target, _fill_package(spec, self.python))
 
 
 def _stage(target: Path, fill: Callable[[Path], None]) -> Path:
@@ -90,31 +90,30 @@ def _package_path(destination: Path, relative: str) -> Path:
     return destination.joinpath(*parts)
 
 
-def _fill_package(spec: PackageSpec) -> Callable[[Path], None]:
-    """The package's files and its runtime description; folders and files readable by the sandbox's uid."""
+def _fill_package(spec: PackageSpec, python: Path) -> Callable[[Path], None]:
+    """The package's files, compiled, and its runtime description; folders and files readable by the sandbox's
+    uid. A module that does not compile is staged as it is: it fails where it is imported, as it would anyway."""
     def fill(destination: Path) -> None:
         for relative, body in spec.files:
             path = _package_path(destination, relative)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(body)
-            path.chmod(0o644)
         (destination / RUNTIME_FILE).write_bytes(spec.runtime_description())
-        (destination / RUNTIME_FILE).chmod(0o644)
-        for folder in destination.rglob("*"):
-            if folder.is_dir():
-                folder.chmod(0o755)
+        _compile(python, destination, strict=False)
+        for path in destination.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
 
     return fill
 
 
-def _compile(python: Path, folder: Path) -> None:
+def _compile(python: Path, folder: Path, *, strict: bool = True) -> None:
     """Bytecode for every module, written by the sandbox's own interpreter: the sandbox sees the runtime read-only,
     so without it every start compiles numpy and matplotlib again (about a second and a half). The staged folders
     never change once renamed into place, so the bytecode is not checked against its source."""
     compiled = subprocess.run([str(python), "-I", "-S", "-m", "compileall", "-q", "-j", "0",
                                "--invalidation-mode", "unchecked-hash", str(folder)],
                               capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
-    if compiled.returncode != 0:
+    if compiled.returncode != 0 and strict:
         raise SandboxFailure(f"compiling the sandbox runtime failed: {(compiled.stdout + compiled.stderr)[-500:]}")
 
 
@@ -221,7 +220,7 @@ def build_runtime(runtime_dir: Path) -> Runtime:
     """Stage (once per content hash) and describe the sandbox runtime; packages are staged as jobs need them."""
     runtime_dir.mkdir(parents=True, exist_ok=True)
     runtime_dir.chmod(0o755)
-    packages = runtime_dir / "packages"
+    packages = runtime_dir / f"packages-{STAGE_LAYOUT}"
     packages.mkdir(mode=0o755, exist_ok=True)
     use_system = SYSTEM_PYTHON.exists()
     python = SYSTEM_PYTHON if use_system else Path(sys.executable).resolve()

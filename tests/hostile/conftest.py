@@ -162,13 +162,14 @@ RUN_WRITES = ("/escape.txt", "/newdir", "/var/tmp/escape.txt", "/tmp/escape.txt"
 
 
 def runtime_digest(runner: SandboxRunner) -> dict[str, tuple[int, int]]:
-    """Size and mtime of every staged runtime file the sandbox sees read-only (bytecode caches aside)."""
+    """Size and mtime of every staged runtime file the sandbox sees read-only, bytecode included: it is staged
+    once and run unchecked against its source, so it is as much the runtime as the source is."""
     assert isinstance(runner, BwrapRunner), "the hostile suite runs on the real bubblewrap sandbox"
     runtime = runner.runtime
     digest = {}
-    for folder in (runtime.harness_dir, runtime.package_dir, runtime.site_dir):
+    for folder in (runtime.harness_dir, runtime.package_dir, runtime.site_dir, runtime.font_cache_dir):
         for path in Path(folder).rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts:
+            if path.is_file():
                 stat = path.stat()
                 digest[str(path)] = (stat.st_size, stat.st_mtime_ns)
     return digest

@@ -9,6 +9,7 @@ that container fail to start its sandbox.
 import dataclasses
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ SPEC = PackageSpec(files=(("course/__init__.py", b'"""A course package."""\n'), 
                    preimports=("course.core.values",), tensor_class="course.core.values:X")
 
 
+TAG = sys.implementation.cache_tag  # the sandbox runs this Python's major.minor
 PYC_HEADER = 16  # magic, flags and the hash of the source it was compiled from
 
 
@@ -62,8 +64,12 @@ def test_a_package_is_staged_once_per_content_digest_as_described(tmp_path: Path
     runtime = build_runtime(tmp_path / "runtime")
     folder = runtime.package(SPEC)
     assert folder == runtime.package_dir / SPEC.digest
-    assert tree(folder) == {"course/__init__.py": b'"""A course package."""\n', "course/core/values.py": b"X = 1\n",
-                            RUNTIME_FILE: SPEC.runtime_description()}
+    staged = tree(folder)
+    assert {name: body for name, body in staged.items() if not name.endswith(".pyc")} == {
+        "course/__init__.py": b'"""A course package."""\n', "course/core/values.py": b"X = 1\n",
+        RUNTIME_FILE: SPEC.runtime_description()}
+    assert sorted(name for name in staged if name.endswith(".pyc")) == [
+        f"course/__pycache__/__init__.{TAG}.pyc", f"course/core/__pycache__/values.{TAG}.pyc"]
     assert json.loads((folder / RUNTIME_FILE).read_bytes()) == {"preimports": ["course.core.values"],
                                                                "tensor_class": "course.core.values:X"}
     assert {oct(path.stat().st_mode & 0o777) for path in folder.rglob("*")} == {"0o644", "0o755"}

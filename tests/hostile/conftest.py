@@ -175,6 +175,21 @@ def runtime_digest(runner: SandboxRunner) -> dict[str, tuple[int, int]]:
     return digest
 
 
+def runtime_tampering(runner: SandboxRunner, before: dict[str, tuple[int, int]]) -> list[str]:
+    """Staged files changed or gone since `before`, and files added anywhere but in a package folder staged whole
+    since (another test's new package digest, staged by the grader itself, not written by a run)."""
+    after = runtime_digest(runner)
+    packages = runner.runtime.package_dir
+    staged_before = {Path(path).relative_to(packages).parts[0] for path in before
+                     if Path(path).is_relative_to(packages)}
+    found = [path for path, stat in before.items() if after.get(path) != stat]
+    for path in after.keys() - before.keys():
+        added = Path(path)
+        if not (added.is_relative_to(packages) and added.relative_to(packages).parts[0] not in staged_before):
+            found.append(path)
+    return sorted(found)
+
+
 def leftovers(runner: SandboxRunner) -> list[str]:
     """Anything a run left on the host: live processes of its uid, files it tried to write, half-staged runtimes."""
     assert isinstance(runner, BwrapRunner), "the hostile suite runs on the real bubblewrap sandbox"
@@ -196,4 +211,4 @@ def suite_leaves_nothing(runner: SandboxRunner) -> Iterator[None]:
         warm.close()
     assert leftovers(runner) == []
     assert sandbox_processes(runner) == []
-    assert runtime_digest(runner) == before
+    assert runtime_tampering(runner, before) == []

@@ -100,10 +100,16 @@ def _fill_package(spec: PackageSpec, python: Path) -> Callable[[Path], None]:
             path.write_bytes(body)
         (destination / RUNTIME_FILE).write_bytes(spec.runtime_description())
         _compile(python, destination, strict=False)
-        for path in destination.rglob("*"):
-            path.chmod(0o755 if path.is_dir() else 0o644)
+        _readable(destination)
 
     return fill
+
+
+def _readable(folder: Path) -> None:
+    """Everything in a filled stage readable by the sandbox's uid, and nothing writable but by its owner; folders
+    and the files that were executable stay executable."""
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() or path.stat().st_mode & 0o100 else 0o644)
 
 
 def _compile(python: Path, folder: Path, *, strict: bool = True) -> None:
@@ -122,8 +128,7 @@ def _fill_harness(python: Path) -> Callable[[Path], None]:
         for source in sorted(HARNESS_DIR.glob("*.py")):
             shutil.copyfile(source, destination / source.name)
         _compile(python, destination)
-        for path in destination.rglob("*"):
-            path.chmod(0o755 if path.is_dir() else 0o644)
+        _readable(destination)
 
     return fill
 
@@ -174,8 +179,7 @@ def _fill_site(dists: list[metadata.Distribution], python: Path) -> Callable[[Pa
             else:
                 shutil.copyfile(top, destination / top.name)
         _compile(python, destination)
-        for path in destination.rglob("*"):
-            path.chmod(0o755 if path.is_dir() or path.stat().st_mode & 0o100 else 0o644)
+        _readable(destination)
 
     return fill
 
@@ -210,8 +214,7 @@ def _fill_font_cache(python: Path, site: Path) -> Callable[[Path], None]:
                                    text=True, timeout=FONT_LIST_TIMEOUT_S)
         if built.returncode != 0:
             raise SandboxFailure(f"matplotlib could not list the fonts: {built.stderr.strip()[-500:]}")
-        for path in destination.iterdir():
-            path.chmod(0o644)
+        _readable(destination)
 
     return fill
 
